@@ -1,0 +1,126 @@
+"""Keeps the search index in step with the database, which is always the truth."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterable, Iterator
+
+from archiver.models import Link, Snapshot
+from archiver.store import Store, as_datetime
+from archiver.urls import domain_of
+from index import IndexRecord, SearchIndex
+
+
+def to_record(link: Link, snapshot: Snapshot) -> IndexRecord:
+    # The list's own title is what its owner knows the link by; the page's title fills in
+    # for bare URLs.
+    title = link.title or snapshot.title or link.url
+    return IndexRecord(
+        id=link.id,
+        url=link.url,
+        title=title,
+        text=snapshot.text,
+        section=link.section,
+        domain=domain_of(snapshot.final_url or link.url),
+        status=link.status,
+        archived_at=link.archived_at,
+        published=as_datetime(snapshot.published),
+    )
+
+
+def records(store: Store, link_ids: Iterable[int] | None = None) -> Iterator[IndexRecord]:
+    ids = None if link_ids is None else list(link_ids)
+    for link, snapshot in store.searchable(ids):
+        yield to_record(link, snapshot)
+
+
+def index_links(store: Store, index: SearchIndex, link_ids: list[int]) -> int:
+    """Writes these links' current copies to the index, then marks them indexed."""
+    if not link_ids:
+        return 0
+    searchable = store.searchable_ids()
+    written = 0
+    with index.writer() as writer:
+        for record in records(store, [i for i in link_ids if i in searchable]):
+            writer.add(record)
+            written += 1
+        for link_id in link_ids:
+            if link_id not in searchable:
+                writer.delete(link_id)
+    # Only after the index commit: a crash before this line leaves them marked for a re-run.
+    store.mark_indexed(link_ids)
+    return written
+
+
+def sync_index(store: Store, index: SearchIndex) -> int:
+    """Repairs what an interrupted run left behind: missing, stale or extra documents."""
+    searchable = store.searchable_ids()
+    indexed = index.indexed_ids()
+    stale = set(store.ids_needing_index())
+    todo = sorted(stale | (searchable - indexed) | (indexed - searchable))
+    return index_links(store, index, todo)
+
+
+def rebuild_index(store: Store, index: SearchIndex) -> int:
+    count = index.rebuild(records(store))
+    store.mark_indexed(store.ids_needing_index())
+    return count
+
+
+class IndexFeeder:
+    """Indexes links as the pipeline stores them, from one thread with batched commits.
+
+    Whoosh analysis is CPU work; a thread keeps it off the event loop so fetch timeouts
+    stay accurate, and one thread means one index writer.
+    """
+
+    def __init__(
+        self, store: Store, index: SearchIndex, batch_size: int = 200, interval: float = 2.0
+    ) -> None:
+        self._store = store
+        self._index = index
+        self._batch_size = batch_size
+        self._interval = interval
+        self._queue: queue.Queue[int | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="linkvault-index", daemon=True)
+        self.indexed = 0
+        self.error: BaseException | None = None
+
+    def __enter__(self) -> IndexFeeder:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def add(self, link_id: int) -> None:
+        self._queue.put(link_id)
+
+    def _run(self) -> None:
+        pending: list[int] = []
+        deadline = time.monotonic() + self._interval
+        finished = False
+        while not finished:
+            try:
+                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                item = -1
+            if item is None:
+                finished = True
+            elif item >= 0:
+                pending.append(item)
+            due = time.monotonic() >= deadline or len(pending) >= self._batch_size
+            if pending and (due or finished):
+                self._flush(pending)
+                pending = []
+            if due or not pending:
+                deadline = time.monotonic() + self._interval
+
+    def _flush(self, link_ids: list[int]) -> None:
+        try:
+            self.indexed += index_links(self._store, self._index, link_ids)
+        except Exception as exc:  # the links stay marked and the next run indexes them
+            self.error = exc

@@ -1,0 +1,73 @@
+"""Every setting of linkvault, read once from `LINKVAULT_*` environment variables."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from archiver.config import FetchConfig
+
+
+class Settings(BaseSettings):
+    """Each field is documented in the README's settings table; a test checks that."""
+
+    model_config = SettingsConfigDict(env_prefix="LINKVAULT_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(Path("./data"), description="Holds the SQLite file and the index.")
+    database_url: str | None = Field(
+        None, description="Any SQLAlchemy URL; default is SQLite in the data directory."
+    )
+    api_token: str | None = Field(
+        None, description="Bearer token for the write API; with none, write routes are off."
+    )
+    connect_timeout: float = Field(10.0, gt=0, description="Seconds to open a connection.")
+    read_timeout: float = Field(20.0, gt=0, description="Seconds to wait for the next bytes.")
+    page_deadline: float = Field(
+        30.0, gt=0, description="Total seconds for one page, redirects and retries included."
+    )
+    max_page_bytes: int = Field(
+        20 * 1024 * 1024, gt=0, description="Bytes per page after decompression."
+    )
+    max_redirects: int = Field(10, ge=0, description="Redirect hops followed per page.")
+    max_retries: int = Field(2, ge=0, description="Retries after 429, 5xx or a lost connection.")
+    max_retry_after: float = Field(
+        30.0, ge=0, description="Longest Retry-After honoured; longer leaves the link failed."
+    )
+    concurrency: int = Field(16, ge=1, description="Pages fetched at once, overall.")
+    per_host_concurrency: int = Field(2, ge=1, description="Pages fetched at once per host.")
+    allow_private: bool = Field(
+        False, description="Allow private and loopback addresses (tests, intranets)."
+    )
+    extract_workers: int = Field(
+        0, ge=0, description="Extraction processes; 0 means one per CPU core."
+    )
+    refresh_after: timedelta = Field(
+        timedelta(days=7), description="Age after which `refresh` re-checks a link."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'linkvault.db').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    def fetch_config(self) -> FetchConfig:
+        return FetchConfig(
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            deadline=self.page_deadline,
+            max_bytes=self.max_page_bytes,
+            max_redirects=self.max_redirects,
+            max_retries=self.max_retries,
+            max_retry_after=self.max_retry_after,
+            concurrency=self.concurrency,
+            per_host_concurrency=self.per_host_concurrency,
+            allow_private=self.allow_private,
+        )

@@ -1,0 +1,78 @@
+"""The composition root: settings in, a store, an index and the archiving run out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from app.indexing import IndexFeeder, sync_index
+from app.settings import Settings
+from archiver.models import LinkStatus
+from archiver.pipeline import LinkDone, Pipeline, RunSummary
+from archiver.sources import ImportResult, LinkSpec
+from archiver.store import ImportCounts, LinkTask, Store, make_engine
+from index import SearchIndex
+
+
+@dataclass(slots=True)
+class ArchiveReport:
+    imported: ImportCounts
+    summary: RunSummary
+    skipped: int  # links of these sources already archived, or final until a refresh
+
+
+class Vault:
+    """One data directory: its database and its index, opened lazily."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def store(self) -> Store:
+        if self.settings.database_url is None:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = Store(make_engine(self.settings.resolved_database_url))
+        store.create_schema()
+        return store
+
+    @cached_property
+    def index(self) -> SearchIndex:
+        return SearchIndex(self.settings.index_dir)
+
+    def close(self) -> None:
+        if "index" in self.__dict__:
+            self.index.close()
+        if "store" in self.__dict__:
+            self.store.engine.dispose()
+
+    def import_links(self, results: Sequence[ImportResult]) -> ImportCounts:
+        specs: list[LinkSpec] = [spec for result in results for spec in result.links]
+        return self.store.add_links(specs)
+
+    def archive(
+        self,
+        tasks: Sequence[LinkTask],
+        on_done: Callable[[LinkDone], None] | None = None,
+    ) -> RunSummary:
+        """Fetches, extracts, stores and indexes these links; the index follows each one."""
+        sync_index(self.store, self.index)
+        run_id = self.store.start_run("archive")
+        workers = self.settings.extract_workers or None
+        with IndexFeeder(self.store, self.index) as feeder:
+
+            def done(item: LinkDone) -> None:
+                if item.changed or item.status is not LinkStatus.OK:
+                    feeder.add(item.link_id)
+                if on_done is not None:
+                    on_done(item)
+
+            pipeline = Pipeline(
+                self.store, self.settings.fetch_config(), workers=workers, on_done=done
+            )
+            summary = asyncio.run(pipeline.run(tasks))
+        self.store.finish_run(run_id, dict(summary.counts))
+        # Anything the feeder could not write (or a crash left) is caught up here.
+        sync_index(self.store, self.index)
+        return summary

@@ -1,0 +1,169 @@
+"""Fetch, extract and store a batch of links concurrently.
+
+Fetching runs on the event loop; extraction is CPU-bound, so it runs in a process pool (one
+worker per core) and the loop never runs trafilatura itself. Each link's result is committed
+as it completes, so an interrupted run loses at most the links in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from archiver.config import FetchConfig
+from archiver.extract import extract
+from archiver.fetch import Fetcher, FetchResult, Outcome, check_url_allowed
+from archiver.models import LinkStatus
+from archiver.store import LinkTask, Store, StoredPage, compress
+
+T = TypeVar("T")
+
+_FAILURE_STATUS = {
+    Outcome.FAILED: LinkStatus.FAILED,
+    Outcome.DEAD: LinkStatus.DEAD,
+    Outcome.BLOCKED: LinkStatus.BLOCKED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LinkDone:
+    """One link finished: what the progress display and the indexer hear."""
+
+    link_id: int
+    url: str
+    status: LinkStatus
+    error: str | None
+    changed: bool
+
+
+@dataclass(slots=True)
+class RunSummary:
+    counts: Counter[str] = field(default_factory=Counter)
+    changed_ids: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def process_page(result: FetchResult) -> StoredPage:
+    """Extraction worker: text, metadata, hash and compressed body, off the event loop."""
+    extracted = extract(result.body, result.content_type, result.final_url, result.charset)
+    keep_raw = extracted.kind != "unsupported"
+    return StoredPage(
+        final_url=result.final_url,
+        http_status=result.http_status,
+        content_type=result.content_type,
+        headers=result.headers,
+        content_hash=hashlib.sha256(result.body).hexdigest(),
+        raw_compressed=compress(result.body) if keep_raw else b"",
+        size=len(result.body),
+        kind=extracted.kind,
+        text=extracted.text,
+        title=extracted.title,
+        author=extracted.author,
+        published=extracted.published,
+        sitename=extracted.sitename,
+        description=extracted.description,
+        language=extracted.language,
+    )
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+class Pipeline:
+    """Runs links through fetch → extract → store, reporting each as it completes."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: FetchConfig,
+        *,
+        workers: int | None = None,
+        on_done: Callable[[LinkDone], None] | None = None,
+        executor: Executor | None = None,
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._workers = workers or default_workers()
+        self._on_done = on_done
+        self._executor = executor
+
+    async def run(self, tasks: Sequence[LinkTask]) -> RunSummary:
+        summary = RunSummary()
+        if not tasks:
+            return summary
+        own_executor = self._executor is None
+        self._pool = self._executor or ProcessPoolExecutor(max_workers=self._workers)
+        # SQLite writes may wait on another process's lock; a thread keeps the loop (and with
+        # it every fetch's timeout) running meanwhile. One thread: one writer.
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkvault-db")
+        # Bounds the bodies held in memory: fetched pages waiting for a worker count too.
+        in_flight = asyncio.Semaphore(self._config.concurrency + 2 * self._workers)
+        try:
+            async with Fetcher(self._config) as fetcher:
+
+                async def one(task: LinkTask) -> None:
+                    async with in_flight:
+                        done = await self._archive_one(fetcher, task)
+                    summary.counts[done.status.value] += 1
+                    if done.changed:
+                        summary.changed_ids.append(done.link_id)
+                    if self._on_done is not None:
+                        self._on_done(done)
+
+                await asyncio.gather(*(one(task) for task in tasks))
+        finally:
+            self._db.shutdown(wait=True)
+            if own_executor:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+        return summary
+
+    async def _in_db(self, func: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._db, func, *args)
+
+    async def _extract(self, result: FetchResult) -> StoredPage:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, process_page, result)
+        except BrokenProcessPool:
+            # A worker died (out of memory, a crash in lxml): start a fresh pool so the
+            # remaining links go on, and count this page as failed.
+            if self._executor is None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = ProcessPoolExecutor(max_workers=self._workers)
+            raise
+
+    async def _archive_one(self, fetcher: Fetcher, task: LinkTask) -> LinkDone:
+        refusal = check_url_allowed(task.url, self._config.allow_private)
+        if refusal is not None:
+            # Non-http schemes and private addresses are refused before any request.
+            await self._in_db(self._store.record_failure, task.id, LinkStatus.BLOCKED, refusal, None)
+            return LinkDone(task.id, task.url, LinkStatus.BLOCKED, refusal, False)
+        result = await fetcher.fetch(task.url, etag=task.etag, last_modified=task.last_modified)
+        if result.outcome is not Outcome.OK:
+            status = _FAILURE_STATUS[result.outcome]
+            error = result.error or status.value
+            await self._in_db(self._store.record_failure, task.id, status, error, result.http_status)
+            return LinkDone(task.id, task.url, status, error, False)
+        try:
+            page = await self._extract(result)
+        except Exception as exc:  # a crashed worker must not stop the run
+            error = f"extraction failed: {type(exc).__name__}"
+            await self._in_db(
+                self._store.record_failure, task.id, LinkStatus.FAILED, error, result.http_status
+            )
+            return LinkDone(task.id, task.url, LinkStatus.FAILED, error, False)
+        changed = await self._in_db(self._store.record_page, task.id, page)
+        status = LinkStatus.UNSUPPORTED if page.kind == "unsupported" else LinkStatus.OK
+        error = None if status is LinkStatus.OK else f"{page.content_type} has no text"
+        return LinkDone(task.id, task.url, status, error, changed)
