@@ -147,13 +147,17 @@ class Pipeline:
         refusal = check_url_allowed(task.url, self._config.allow_private)
         if refusal is not None:
             # Non-http schemes and private addresses are refused before any request.
-            await self._in_db(self._store.record_failure, task.id, LinkStatus.BLOCKED, refusal, None)
+            await self._in_db(
+                self._store.record_failure, task.id, LinkStatus.BLOCKED, refusal, None
+            )
             return LinkDone(task.id, task.url, LinkStatus.BLOCKED, refusal, False)
         result = await fetcher.fetch(task.url, etag=task.etag, last_modified=task.last_modified)
         if result.outcome is not Outcome.OK:
             status = _FAILURE_STATUS[result.outcome]
             error = result.error or status.value
-            await self._in_db(self._store.record_failure, task.id, status, error, result.http_status)
+            await self._in_db(
+                self._store.record_failure, task.id, status, error, result.http_status
+            )
             return LinkDone(task.id, task.url, status, error, False)
         try:
             page = await self._extract(result)
