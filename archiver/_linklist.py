@@ -1,0 +1,191 @@
+"""What every importer produces, and the collector that de-duplicates and reports problems."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from archiver.urls import normalize_url
+
+__all__ = [
+    "ImportResult",
+    "LinkCollector",
+    "LinkSpec",
+    "SourceError",
+    "SourceProblem",
+    "clean_text",
+    "find_urls",
+    "shorten",
+]
+
+# Titles come from arbitrary files; a whole paragraph is not a title.
+MAX_TITLE_LENGTH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSpec:
+    url: str  # as listed (stripped)
+    normalized_url: str
+    title: str | None  # link text / bookmark title
+    section: str | None  # nearest heading (markdown) / folder path "A / B" (bookmarks)
+    source: str  # file path as given, "-" for stdin, "<args>" for command line URLs
+    line: int | None  # 1-based line in the source
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceProblem:
+    source: str
+    line: int | None
+    message: str
+
+
+@dataclass(slots=True)
+class ImportResult:
+    links: list[LinkSpec] = field(default_factory=list)
+    problems: list[SourceProblem] = field(default_factory=list)
+
+
+class SourceError(ValueError):
+    """The input as a whole cannot be used (missing, unreadable, binary)."""
+
+
+_HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]+:")
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """Keep problem messages readable when a "URL" is a megabyte of junk."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def clean_text(text: str | None) -> str | None:
+    """Collapse whitespace; None for nothing left."""
+    if not text:
+        return None
+    collapsed = " ".join(text.split())
+    if len(collapsed) > MAX_TITLE_LENGTH:
+        collapsed = collapsed[: MAX_TITLE_LENGTH - 1].rstrip() + "…"
+    return collapsed or None
+
+
+class LinkCollector:
+    """Accumulates links in document order; the first occurrence of a URL wins."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._links: list[LinkSpec] = []
+        self._problems: list[SourceProblem] = []
+        self._seen: set[str] = set()
+
+    def problem(self, line: int | None, message: str) -> None:
+        self._problems.append(SourceProblem(self.source, line, message))
+
+    def add(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        section: str | None = None,
+        line: int | None = None,
+        tags: Iterable[str] = (),
+    ) -> None:
+        listed = url.strip()
+        if len(listed) >= 2 and listed[0] == "<" and listed[-1] == ">":
+            listed = listed[1:-1].strip()
+        shown = repr(shorten(listed))
+        if not listed:
+            self.problem(line, "link with an empty target skipped")
+            return
+        if listed.startswith("#"):
+            self.problem(line, f"anchor link {shown} skipped: it points inside the list itself")
+            return
+        if not _HAS_SCHEME.match(listed):
+            self.problem(line, f"relative link {shown} skipped: no base URL to resolve it against")
+            return
+        try:
+            normalized = normalize_url(listed)
+        except ValueError as exc:
+            self.problem(line, f"unusable URL {shown} skipped: {exc}")
+            return
+        if normalized in self._seen:
+            return
+        self._seen.add(normalized)
+        clean_title = clean_text(title)
+        if clean_title == listed:
+            clean_title = None  # "[https://x](https://x)" says nothing the URL does not
+        self._links.append(
+            LinkSpec(
+                url=listed,
+                normalized_url=normalized,
+                title=clean_title,
+                section=clean_text(section),
+                source=self.source,
+                line=line,
+                tags=_clean_tags(tags),
+            )
+        )
+
+    def result(self) -> ImportResult:
+        problems = list(self._problems)
+        if not self._links:
+            problems.append(SourceProblem(self.source, None, "no links found"))
+        return ImportResult(links=list(self._links), problems=problems)
+
+
+def _clean_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for tag in tags:
+        cleaned = " ".join(tag.split())
+        if cleaned:
+            seen.setdefault(cleaned, None)
+    return tuple(seen)
+
+
+# A URL starts after a character that cannot be part of a scheme, so every start position
+# scans a disjoint run of characters and the search stays linear on megabyte lines.
+_HTTP_URL = re.compile(r"(?<![A-Za-z0-9+.\-])https?://[^\s<>]++", re.IGNORECASE)
+_ANY_URL = re.compile(
+    r"(?<![A-Za-z0-9+.\-])"
+    r"(?:[A-Za-z][A-Za-z0-9+.\-]*+://|(?:mailto|javascript|data|tel|about|magnet|news|urn):)"
+    r"[^\s<>]++",
+    re.IGNORECASE,
+)
+_TRAILING_PUNCTUATION = frozenset("?!.,:;*_~'\"")
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+
+def find_urls(
+    text: str, *, any_scheme: bool = False, dotless_hosts: bool = False
+) -> Iterator[tuple[int, int]]:
+    """Spans of the URLs written out in running text (GitHub's autolink rules: trailing
+    punctuation and unbalanced closing brackets belong to the sentence, not the URL, and
+    the host needs a dot unless `dotless_hosts`, so "https://exa mple.com" is no link)."""
+    pattern = _ANY_URL if any_scheme else _HTTP_URL
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        candidate = match.group()
+        counts = {c: candidate.count(c) for c in "()[]{}"}
+        while end > start:
+            last = text[end - 1]
+            if last in _TRAILING_PUNCTUATION:
+                end -= 1
+            elif last in _CLOSERS and counts[last] > counts[_CLOSERS[last]]:
+                counts[last] -= 1
+                end -= 1
+            else:
+                break
+        url = text[start:end]
+        if url.endswith(":") or url.endswith("://"):
+            continue
+        if not dotless_hosts and not _host_has_dot(url):
+            continue
+        yield start, end
+
+
+def _host_has_dot(url: str) -> bool:
+    scheme, sep, rest = url.partition("://")
+    if scheme.lower() not in ("http", "https"):
+        return True  # file:///x, mailto: ... have no host or no rules
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]
+    return authority.startswith("[") or "." in authority or authority.startswith("localhost")
