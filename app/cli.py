@@ -84,7 +84,9 @@ def archive(
     ] = None,
     per_host: Annotated[
         int | None,
-        typer.Option(help="Pages fetched at once per host [env: LINKVAULT_PER_HOST_CONCURRENCY; 2]."),
+        typer.Option(
+            help="Pages fetched at once per host [env: LINKVAULT_PER_HOST_CONCURRENCY; 2]."
+        ),
     ] = None,
     deadline: Annotated[
         float | None,
@@ -100,14 +102,16 @@ def archive(
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(help="Extraction processes, 0 for one per core [env: LINKVAULT_EXTRACT_WORKERS]."),
+        typer.Option(
+            help="Extraction processes, 0 for one per core [env: LINKVAULT_EXTRACT_WORKERS]."
+        ),
     ] = None,
 ) -> None:
     """Import links, then fetch, extract, store and index every link not yet archived.
 
     Runs again on the same list add nothing and refetch nothing already archived; links
-    that failed last time are tried again. Exits 0 when the run completed, whatever
-    individual links did; 2 when an input cannot be read.
+    with no archived copy yet (failed, blocked, dead) are tried again. Exits 0 when the
+    run completed, whatever individual links did; 2 when an input cannot be read.
     """
     settings = _settings(
         data_dir=data_dir,
@@ -148,12 +152,16 @@ def reindex(data_dir: DataDir = None) -> None:
 
 @cli.command()
 def search(
-    query: Annotated[str, typer.Argument(help="Words, \"phrases\", -exclusions, title:, section:.")],
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="Hits to show.")] = 10,
+    query: Annotated[str, typer.Argument(help='Words, "phrases", -exclusions, title:, section:.')],
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=1000, help="Hits to show.")
+    ] = 10,
     page: Annotated[int, typer.Option(min=1, help="Page of results.")] = 1,
     section: Annotated[str | None, typer.Option(help="Only this section.")] = None,
     domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON, as the API returns.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON, as the API returns.")
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Search the archive from the terminal."""
@@ -161,9 +169,7 @@ def search(
 
     vault = Vault(_settings(data_dir=data_dir))
     try:
-        request = SearchQuery(
-            text=query, page=page, per_page=limit, section=section, domain=domain
-        )
+        request = SearchQuery(text=query, page=page, per_page=limit, section=section, domain=domain)
         result = vault.index.search(request)
     except QueryError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
@@ -197,4 +203,4 @@ def main() -> None:
     cli()
 
 
-
+from app import cli_serve  # noqa: E402, F401 -- registers `linkvault serve`

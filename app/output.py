@@ -47,7 +47,9 @@ class ArchiveProgress:
         self._task = self._progress.add_task("archive", total=total, counts=self._describe())
 
     def _describe(self) -> str:
-        parts = [f"[{_STATUS_STYLE[s]}]{s} {self._counts[s]}[/]" for s in _STATUS_STYLE if s != "pending"]
+        parts = [
+            f"[{_STATUS_STYLE[s]}]{s} {self._counts[s]}[/]" for s in _STATUS_STYLE if s != "pending"
+        ]
         return " ".join(parts)
 
     def advance(self, done: LinkDone) -> None:
@@ -85,7 +87,9 @@ def print_summary(
         listing.add_column("why", overflow="fold")
         for link in problems:
             style = _STATUS_STYLE.get(link.status, "")
-            listing.add_row(f"[{style}]{link.status}[/]", escape(link.url), escape(link.error or ""))
+            listing.add_row(
+                f"[{style}]{link.status}[/]", escape(link.url), escape(link.error or "")
+            )
         console.print(listing)
 
 
@@ -187,7 +191,9 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
     if report["dead"]:
         console.print("[red]Dead links:[/]")
         for link in report["dead"]:
-            console.print(f"  {escape(link['url'])} ({escape(link['error'] or '')}) since {link['since']}")
+            console.print(
+                f"  {escape(link['url'])} ({escape(link['error'] or '')}) since {link['since']}"
+            )
     run = report["last_run"]
     if run:
         state = "finished " + str(run["finished_at"]) if run["finished_at"] else "did not finish"

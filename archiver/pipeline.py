@@ -21,7 +21,7 @@ from archiver.config import FetchConfig
 from archiver.extract import extract
 from archiver.fetch import Fetcher, FetchResult, Outcome, check_url_allowed
 from archiver.models import LinkStatus
-from archiver.store import LinkTask, Store, StoredPage, compress
+from archiver.store import LinkTask, Store, StoredPage, compress, unsupported_reason
 
 T = TypeVar("T")
 
@@ -169,5 +169,5 @@ class Pipeline:
             return LinkDone(task.id, task.url, LinkStatus.FAILED, error, False)
         changed = await self._in_db(self._store.record_page, task.id, page)
         status = LinkStatus.UNSUPPORTED if page.kind == "unsupported" else LinkStatus.OK
-        error = None if status is LinkStatus.OK else f"{page.content_type} has no text"
-        return LinkDone(task.id, task.url, status, error, changed)
+        reason = None if status is LinkStatus.OK else unsupported_reason(page.content_type)
+        return LinkDone(task.id, task.url, status, reason, changed)

@@ -145,10 +145,20 @@ class Store:
     # -- what to fetch ----------------------------------------------------------------------
 
     def tasks_for_archive(self, link_ids: Sequence[int] | None = None) -> list[LinkTask]:
-        """Links not yet archived: never fetched, or failed last time."""
-        wanted = (LinkStatus.PENDING, LinkStatus.FAILED)
+        """Links with no archived copy yet, except those fetched fine but without text.
+
+        Dead links with no copy are tried again too: a first run on a machine whose resolver
+        was down marks every host "not found", and the next run should mend that. Blocked
+        links cost no request; the setting that blocked them may have changed.
+        """
+        retry = (LinkStatus.PENDING, LinkStatus.FAILED, LinkStatus.BLOCKED)
+        never_archived_dead = (Link.status == LinkStatus.DEAD) & Link.snapshot_id.is_(None)
         with self.session() as session:
-            query = select(Link.id, Link.url).where(Link.status.in_(wanted)).order_by(Link.id)
+            query = (
+                select(Link.id, Link.url)
+                .where(Link.status.in_(retry) | never_archived_dead)
+                .order_by(Link.id)
+            )
             rows = session.execute(query).all()
         if link_ids is not None:
             keep = set(link_ids)
@@ -193,7 +203,9 @@ class Store:
             status = LinkStatus.UNSUPPORTED if page.kind == "unsupported" else LinkStatus.OK
             was = link.status
             link.status = status
-            link.error = _unsupported_error(page) if status is LinkStatus.UNSUPPORTED else None
+            link.error = (
+                unsupported_reason(page.content_type) if status is LinkStatus.UNSUPPORTED else None
+            )
             link.http_status = page.http_status
             link.failure_count = 0
             link.checked_at = now
@@ -334,8 +346,8 @@ class Store:
             return session.get(Link, link_id)
 
 
-def _unsupported_error(page: StoredPage) -> str:
-    return f"{page.content_type or 'this content type'} has no text to extract"
+def unsupported_reason(content_type: str | None) -> str:
+    return f"{content_type or 'this content type'} has no text to extract"
 
 
 def as_datetime(value: str | None) -> datetime | None:

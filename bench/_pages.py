@@ -4,15 +4,81 @@ from __future__ import annotations
 
 import random
 
-_WORDS = (
-    "interpreter bytecode frame object reference count garbage collector dictionary "
-    "hash table string interning attribute lookup descriptor method resolution order "
-    "metaclass type slot function closure cell generator coroutine event loop thread lock "
-    "global interpreter memory allocator arena pool block integer float tuple list set "
-    "module import finder loader cache compile parser tokenizer grammar syntax tree "
-    "optimizer peephole constant folding evaluation stack opcode instruction pointer "
-    "exception traceback context manager iterator protocol buffer array extension api"
-).split()
+_WORDS = [
+    "interpreter",
+    "bytecode",
+    "frame",
+    "object",
+    "reference",
+    "count",
+    "garbage",
+    "collector",
+    "dictionary",
+    "hash",
+    "table",
+    "string",
+    "interning",
+    "attribute",
+    "lookup",
+    "descriptor",
+    "method",
+    "resolution",
+    "order",
+    "metaclass",
+    "type",
+    "slot",
+    "function",
+    "closure",
+    "cell",
+    "generator",
+    "coroutine",
+    "event",
+    "loop",
+    "thread",
+    "lock",
+    "global",
+    "interpreter",
+    "memory",
+    "allocator",
+    "arena",
+    "pool",
+    "block",
+    "integer",
+    "float",
+    "tuple",
+    "list",
+    "set",
+    "module",
+    "import",
+    "finder",
+    "loader",
+    "cache",
+    "compile",
+    "parser",
+    "tokenizer",
+    "grammar",
+    "syntax",
+    "tree",
+    "optimizer",
+    "peephole",
+    "constant",
+    "folding",
+    "evaluation",
+    "stack",
+    "opcode",
+    "instruction",
+    "pointer",
+    "exception",
+    "traceback",
+    "context",
+    "manager",
+    "iterator",
+    "protocol",
+    "buffer",
+    "array",
+    "extension",
+    "api",
+]
 
 
 def article_html(number: int, paragraphs: int = 12, seed: int = 0) -> bytes:

@@ -150,8 +150,10 @@ def main() -> None:
     peak = max(peaks.values(), default=0) / 2**20
     print(f"archived: {args.pages} links in {elapsed:.1f} s = {throughput:.1f} links/s")
     print(f"share of the extraction-bound limit: {throughput / limit * 100:.0f}% (target >= 80%)")
-    print(f"peak RSS of any linkvault process: {peak:.0f} MB over {len(peaks)} processes "
-          "(target <= 300 MB)")
+    print(
+        f"peak RSS of any linkvault process: {peak:.0f} MB over {len(peaks)} processes "
+        "(target <= 300 MB)"
+    )
 
 
 if __name__ == "__main__":
