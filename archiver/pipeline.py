@@ -21,7 +21,7 @@ from archiver.config import FetchConfig
 from archiver.extract import extract
 from archiver.fetch import Fetcher, FetchResult, Outcome, check_url_allowed
 from archiver.models import LinkStatus
-from archiver.store import LinkTask, Store, StoredPage, compress, unsupported_reason
+from archiver.store import LinkTask, Store, StoredPage, compress
 
 T = TypeVar("T")
 
@@ -56,6 +56,12 @@ class RunSummary:
 def process_page(result: FetchResult) -> StoredPage:
     """Extraction worker: text, metadata, hash and compressed body, off the event loop."""
     extracted = extract(result.body, result.content_type, result.final_url, result.charset)
+    kind = extracted.kind
+    if not extracted.text.strip() and extracted.error:
+        # An encrypted PDF or a page that cannot be parsed: fetched, but nothing to search.
+        kind = "unsupported"
+    # Bodies with no text type (images, archives) are not kept; an unreadable PDF is, so a
+    # better extractor can try again without refetching.
     keep_raw = extracted.kind != "unsupported"
     return StoredPage(
         final_url=result.final_url,
@@ -65,8 +71,9 @@ def process_page(result: FetchResult) -> StoredPage:
         content_hash=hashlib.sha256(result.body).hexdigest(),
         raw_compressed=compress(result.body) if keep_raw else b"",
         size=len(result.body),
-        kind=extracted.kind,
+        kind=kind,
         text=extracted.text,
+        error=extracted.error if kind == "unsupported" else None,
         title=extracted.title,
         author=extracted.author,
         published=extracted.published,
@@ -169,5 +176,4 @@ class Pipeline:
             return LinkDone(task.id, task.url, LinkStatus.FAILED, error, False)
         changed = await self._in_db(self._store.record_page, task.id, page)
         status = LinkStatus.UNSUPPORTED if page.kind == "unsupported" else LinkStatus.OK
-        reason = None if status is LinkStatus.OK else unsupported_reason(page.content_type)
-        return LinkDone(task.id, task.url, status, reason, changed)
+        return LinkDone(task.id, task.url, status, page.error, changed)

@@ -79,6 +79,7 @@ class StoredPage:
     sitename: str | None
     description: str | None
     language: str | None
+    error: str | None = None  # why there is no text, for unsupported pages
 
 
 def compress(body: bytes) -> bytes:
@@ -203,9 +204,9 @@ class Store:
             status = LinkStatus.UNSUPPORTED if page.kind == "unsupported" else LinkStatus.OK
             was = link.status
             link.status = status
-            link.error = (
-                unsupported_reason(page.content_type) if status is LinkStatus.UNSUPPORTED else None
-            )
+            link.error = None
+            if status is LinkStatus.UNSUPPORTED:
+                link.error = page.error or unsupported_reason(page.content_type)
             link.http_status = page.http_status
             link.failure_count = 0
             link.checked_at = now
