@@ -199,8 +199,17 @@ def status(
         output.print_status(console, report)
 
 
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    data_dir: DataDir = None,
+) -> None:
+    """Serve the JSON API and the search page (http://HOST:PORT/, API docs at /docs)."""
+    from app.serve import serve as run_server
+
+    run_server(host, port, _settings(data_dir=data_dir))
+
+
 def main() -> None:
     cli()
-
-
-from app import cli_serve  # noqa: E402, F401 -- registers `linkvault serve`

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -83,6 +84,14 @@ def process_page(result: FetchResult) -> StoredPage:
     )
 
 
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
+    # Forking a process that already runs threads (the database writer, the indexer, a web
+    # server) can copy a lock mid-use into the child; a fork server starts clean workers.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["archiver.pipeline"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
@@ -110,7 +119,7 @@ class Pipeline:
         if not tasks:
             return summary
         own_executor = self._executor is None
-        self._pool = self._executor or ProcessPoolExecutor(max_workers=self._workers)
+        self._pool = self._executor or _worker_pool(self._workers)
         # SQLite writes may wait on another process's lock; a thread keeps the loop (and with
         # it every fetch's timeout) running meanwhile. One thread: one writer.
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkvault-db")
@@ -147,7 +156,7 @@ class Pipeline:
             # remaining links go on, and count this page as failed.
             if self._executor is None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = ProcessPoolExecutor(max_workers=self._workers)
+                self._pool = _worker_pool(self._workers)
             raise
 
     async def _archive_one(self, fetcher: Fetcher, task: LinkTask) -> LinkDone:

@@ -1,0 +1,129 @@
+"""Response and request bodies of the JSON API; every field is described for /docs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class ErrorResponse(BaseModel):
+    detail: str = Field(description="What went wrong, written for the person who sent it.")
+
+
+class SearchResult(BaseModel):
+    id: int = Field(description="Link id; `GET /api/links/{id}` has the full text.")
+    url: str = Field(description="The link as listed.")
+    title: str = Field(description="Plain text title (the list's, else the page's, else the URL).")
+    snippet: str = Field(
+        description="HTML: up to three fragments of the archived text, HTML-escaped, with the "
+        "matched terms in `<mark>`. Safe to insert as markup; nothing else is."
+    )
+    section: str | None = Field(description="Heading or bookmark folder the link was listed under.")
+    domain: str = Field(description="Host of the archived page, without `www.`.")
+    status: str = Field(description="Link status: ok, failed, dead, blocked, unsupported.")
+    score: float = Field(description="BM25F relevance score (higher is better).")
+    archived_at: datetime | None = Field(description="When this copy was archived (UTC).")
+
+
+class SearchFacets(BaseModel):
+    section: dict[str, int] = Field(description="Hits per section over the whole result set.")
+    domain: dict[str, int] = Field(description="Hits per domain over the whole result set.")
+
+
+class SearchResponse(BaseModel):
+    query: str = Field(description="The query as received.")
+    total: int = Field(description="Exact number of matching documents.")
+    page: int = Field(description="Page number, from 1.")
+    per_page: int = Field(description="Results per page.")
+    results: list[SearchResult] = Field(description="This page of hits, best first.")
+    facets: SearchFacets = Field(description="Counts by section and domain, for narrowing.")
+    suggestion: str | None = Field(
+        description="A corrected query when this one finds little, else null."
+    )
+    fallback_or: bool = Field(
+        description="True when no document had every word and any-word matching was used."
+    )
+    elapsed_ms: float = Field(description="Time the index spent on this search.")
+    timed_out: bool = Field(
+        description="True when the time limit cut the search short (partial results)."
+    )
+
+
+class LinkSummary(BaseModel):
+    id: int = Field(description="Link id.")
+    url: str = Field(description="The link as listed.")
+    title: str | None = Field(description="The list's title for the link, or the page's.")
+    section: str | None = Field(description="Heading or bookmark folder it was listed under.")
+    status: str = Field(description="pending, ok, failed, dead, blocked or unsupported.")
+    archived_at: datetime | None = Field(description="When its current copy was archived (UTC).")
+
+
+class LinkList(BaseModel):
+    total: int = Field(description="Links matching the filter.")
+    page: int = Field(description="Page number, from 1.")
+    per_page: int = Field(description="Links per page.")
+    items: list[LinkSummary] = Field(description="This page of links, in list order.")
+
+
+class LinkDetail(BaseModel):
+    id: int = Field(description="Link id.")
+    url: str = Field(description="The link as listed.")
+    final_url: str | None = Field(description="Where the archived copy was found (redirects).")
+    title: str = Field(description="Plain text title (the list's, else the page's, else the URL).")
+    section: str | None = Field(description="Heading or bookmark folder it was listed under.")
+    status: str = Field(description="pending, ok, failed, dead, blocked or unsupported.")
+    http_status: int | None = Field(description="HTTP status of the last check.")
+    error: str | None = Field(description="Why the link is not ok; null when it is.")
+    content_type: str | None = Field(description="MIME type of the archived copy.")
+    author: str | None = Field(description="Author named by the page.")
+    published: str | None = Field(description="Publication date named by the page (ISO).")
+    language: str | None = Field(description="Language of the page.")
+    sitename: str | None = Field(description="Site name named by the page.")
+    archived_at: datetime | None = Field(description="When the current copy was archived (UTC).")
+    checked_at: datetime | None = Field(description="When the link was last fetched (UTC).")
+    dead_since: datetime | None = Field(description="When the link was first found dead (UTC).")
+    text: str | None = Field(description="The archived text in full; null when never archived.")
+
+
+class DeadLink(BaseModel):
+    id: int = Field(description="Link id.")
+    url: str = Field(description="The link as listed.")
+    error: str | None = Field(description="Why it is considered dead.")
+    since: datetime | None = Field(description="When it was first found dead (UTC).")
+
+
+class LastRun(BaseModel):
+    kind: str = Field(description="archive or refresh.")
+    started_at: datetime | None = Field(description="Start (UTC).")
+    finished_at: datetime | None = Field(description="End (UTC); null when it did not finish.")
+    counts: dict[str, int] = Field(description="Links per resulting status.")
+
+
+class Stats(BaseModel):
+    links: int = Field(description="Links stored, every status.")
+    counts: dict[str, int] = Field(description="Links per status.")
+    documents_indexed: int = Field(description="Documents in the search index.")
+    index_size_bytes: int = Field(description="Disk space of the index folder.")
+    dead: list[DeadLink] = Field(description="Dead links (up to 100), newest first.")
+    last_run: LastRun | None = Field(description="The latest archive or refresh run.")
+
+
+class Health(BaseModel):
+    status: str = Field(description="`ok`, or `unavailable` with a 503.")
+    detail: str | None = Field(default=None, description="What does not answer, when unavailable.")
+
+
+class AddLinks(BaseModel):
+    urls: list[str] = Field(
+        min_length=1, max_length=1000, description="http(s) URLs to archive (1 to 1000)."
+    )
+    section: str | None = Field(
+        default=None, max_length=300, description="Section to file the new links under."
+    )
+
+
+class Accepted(BaseModel):
+    ids: list[int] = Field(
+        description="Link ids, in the order given; a URL already stored keeps its id."
+    )

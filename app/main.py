@@ -1,0 +1,68 @@
+"""The FastAPI application: `create_app(settings)`, and `app` for `uvicorn app.main:app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from app import errors
+from app.api import routes_links, routes_search, routes_system
+from app.jobs import ArchiveJobs
+from app.security import SecurityHeadersMiddleware, docs_csp
+from app.settings import Settings
+from app.vault import Vault
+from app.web import routes as web_routes
+from archiver import __version__
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    # Fields come from LINKVAULT_* variables; without the pydantic plugin mypy cannot know.
+    settings = settings or Settings()  # type: ignore[call-arg]
+    vault = Vault(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Opened before the first request: the lazy properties are not safe to race on.
+        _ = vault.store, vault.index
+        yield
+        vault.close()
+
+    app = FastAPI(
+        title="linkvault",
+        version=__version__,
+        summary="Search an archive of reading lists: full text, highlighted snippets.",
+        lifespan=lifespan,
+        docs_url=None,  # served below, with its own Content-Security-Policy
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.vault = vault
+    app.state.jobs = ArchiveJobs(vault)
+    app.add_middleware(SecurityHeadersMiddleware)
+    errors.install(app)
+    for module in (routes_search, routes_links, routes_system, web_routes):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        page = get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="linkvault API",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+        page.headers["Content-Security-Policy"] = docs_csp(bytes(page.body).decode())
+        return page
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,81 @@
+"""Security headers on every response, and the one relaxed policy the API docs need.
+
+Archived pages are untrusted text; escaping keeps them inert, and this strict policy is the
+second wall: even a markup bug could not run a script, load a resource or submit a form
+elsewhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+
+STATIC_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    # The original links carry rel=noreferrer too; nothing about what was searched leaks.
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+# Swagger UI's bundle comes from a CDN (FastAPI ships no copy). Only /docs allows it, and
+# its one inline script is allowed by hash, not with 'unsafe-inline'.
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
+DOCS_PATHS = frozenset({"/docs"})
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+
+
+def docs_csp(page_html: str) -> str:
+    """The policy for the Swagger UI page: the CDN, its inline boot script, the schema."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(page_html)
+    )
+    return (
+        f"default-src 'none'; script-src {SWAGGER_CDN} {hashes}; "
+        f"style-src {SWAGGER_CDN} 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def apply_security_headers(headers: MutableHeaders, path: str) -> None:
+    """Adds the headers to a response; the docs page keeps the policy it was given."""
+    for name, value in STATIC_HEADERS.items():
+        headers[name] = value
+    if path in DOCS_PATHS and "content-security-policy" in headers:
+        return
+    headers["Content-Security-Policy"] = CSP
+
+
+class SecurityHeadersMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware): headers go on as the response starts, streaming or not.
+
+    Errors handled by Starlette's outermost ServerErrorMiddleware never pass through here;
+    the app's 500 handler calls apply_security_headers itself.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                apply_security_headers(MutableHeaders(scope=message), path)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

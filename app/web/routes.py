@@ -1,0 +1,120 @@
+"""The server-rendered pages: search (and the start page) at /, the reader view at /links/{id}."""
+
+from __future__ import annotations
+
+import math
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import HTMLResponse
+
+from app.api.routes_search import run_search
+from app.deps import IndexDep, SessionDep
+from app.queries import (
+    LinkView,
+    link_checks,
+    link_view,
+    links_in_section,
+    recent_links,
+    section_counts,
+    status_counts,
+)
+from app.web.state import SearchState
+from app.web.templating import make_templates
+
+router = APIRouter(include_in_schema=False)
+templates = make_templates()
+
+# Facet lists longer than this are cut; the rest are still reachable through the query.
+FACET_LIMIT = 12
+BROWSE_PER_PAGE = 20
+
+
+# HEAD too: uptime monitors and link checkers ask with it.
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def search_page(request: Request, session: SessionDep, index: IndexDep) -> HTMLResponse:
+    state, problems = SearchState.from_params(request.query_params)
+    if not state.is_search:
+        return templates.TemplateResponse(
+            request,
+            "home.html",
+            {
+                "state": state,
+                "problems": problems,
+                "counts": status_counts(session),
+                "documents": index.doc_count(),
+                "sections": section_counts(session),
+                "recent": recent_links(session),
+            },
+        )
+    if not state.q:
+        return _browse(request, session, state, problems)
+    error: str | None = None
+    code = status.HTTP_200_OK
+    try:
+        result = run_search(index, state.to_query())
+    except HTTPException as exc:
+        if exc.status_code >= 500:
+            raise
+        # A malformed query is shown on the page, with the box still holding it to fix.
+        error, code, result = str(exc.detail), exc.status_code, None
+    last_page = max(1, math.ceil(result.total / result.per_page)) if result else 1
+    facets = result.facets if result else {}
+    return templates.TemplateResponse(
+        request,
+        "search.html",
+        {
+            "state": state,
+            "problems": problems,
+            "error": error,
+            "result": result,
+            "last_page": min(last_page, 1000),
+            "sections": sorted(facets.get("section", {}).items(), key=lambda kv: -kv[1]),
+            "domains": sorted(facets.get("domain", {}).items(), key=lambda kv: -kv[1]),
+            "facet_limit": FACET_LIMIT,
+        },
+        status_code=code,
+    )
+
+
+def _browse(
+    request: Request, session: SessionDep, state: SearchState, problems: list[str]
+) -> HTMLResponse:
+    """Filters without words: a section lists its links from the database (the index needs
+    words to rank by), whatever their status."""
+    total, items = 0, list[LinkView]()
+    if state.section:
+        total, items = links_in_section(session, state.section, state.page, BROWSE_PER_PAGE)
+    return templates.TemplateResponse(
+        request,
+        "browse.html",
+        {
+            "state": state,
+            "problems": problems,
+            "total": total,
+            "items": items,
+            "first": (state.page - 1) * BROWSE_PER_PAGE + 1,
+            "last_page": max(1, math.ceil(total / BROWSE_PER_PAGE)),
+        },
+    )
+
+
+@router.api_route("/links/{link_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def reader(request: Request, link_id: str, session: SessionDep) -> HTMLResponse:
+    # A str path parameter: "/links/abc" is a missing page (404), not a validation error.
+    number = int(link_id) if link_id.isascii() and link_id.isdigit() else 0
+    view = link_view(session, number) if 0 < number < 2**62 else None
+    if view is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "There is no archived link with this id.")
+    q = request.query_params.get("q", "")[:2000]
+    return templates.TemplateResponse(
+        request,
+        "reader.html",
+        {
+            "view": view,
+            "link": view.link,
+            "snap": view.snapshot,
+            "checks": link_checks(session, view.link.id),
+            "state": SearchState(q=q),
+            "back": SearchState(q=q).url() if q else "/",
+        },
+    )

@@ -1,0 +1,254 @@
+"""The fixture archive (a real SQLite store and a real Whoosh index, built from pages written
+straight into the store) and a live uvicorn server, for the app tests."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from app.indexing import rebuild_index
+from app.settings import Settings
+from app.vault import Vault
+from archiver.models import Check, Link, LinkStatus, Snapshot
+
+XSS_TITLE = "<script>alert(1)</script> Hostile <img src=x onerror=alert(1)> page"
+XSS_TEXT = (
+    "This hostile page talks about xssprobe markup.\n\n"
+    "<script>alert(1)</script> sits next to xssprobe and <img src=x onerror=alert(1)> too.\n\n"
+    'A third paragraph with <a href="javascript:alert(2)">a link</a> and xssprobe again.\n\n'
+    # One unbroken 300-character word: the page must wrap it, not scroll sideways at 375 px.
+    + "xssprobe"
+    + "w" * 300
+)
+# Long unbroken URLs must wrap too.
+XSS_URL = "https://evil.example/page?" + "&".join(f"param{n}=value{n}" for n in range(30))
+TOKEN = "test-token-0123456789"
+
+SECTIONS = ("Interpreters", "Bytecode", "Memory")
+DOMAINS = ("akaptur.com", "docs.python.org", "nedbatchelder.com", "example.org")
+# 24 pages about the interpreter: enough for three pages of ten on the web page.
+TOPICS = (
+    "frames", "code objects", "the eval loop", "opcodes", "the GIL", "reference counting",
+    "garbage collection", "dictionaries", "strings", "integers", "generators", "coroutines",
+    "closures", "descriptors", "metaclasses", "imports", "the parser", "the compiler",
+    "the peephole optimizer", "exceptions", "threads", "the allocator", "slots", "tracebacks",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """What the fixture archive holds, for assertions."""
+
+    data_dir: Path
+    ids: dict[str, int]  # name -> link id
+    interpreter_docs: int  # pages that contain the word "interpreter"
+
+
+def _add(
+    session: Session,
+    *,
+    url: str,
+    title: str | None,
+    section: str | None,
+    status: LinkStatus,
+    text: str | None,
+    when: datetime,
+    http_status: int | None = 200,
+    error: str | None = None,
+    author: str | None = None,
+    language: str | None = "en",
+) -> int:
+    link = Link(
+        url=url,
+        normalized_url=url.lower(),
+        title=title,
+        section=section,
+        status=status,
+        error=error,
+        http_status=http_status,
+        checked_at=when,
+        created_at=when - timedelta(days=1),
+        dead_since=when if status is LinkStatus.DEAD else None,
+        needs_index=True,
+    )
+    session.add(link)
+    session.flush()
+    snapshot_id = None
+    if text is not None:
+        snapshot = Snapshot(
+            link_id=link.id,
+            fetched_at=when,
+            http_status=200,
+            final_url=url,
+            content_type="text/html",
+            content_hash=hashlib.sha256(text.encode()).hexdigest(),
+            size=len(text),
+            kind="html",
+            title=title,
+            author=author,
+            published="2016-04-01",
+            sitename="Fixture site",
+            language=language,
+            text=text,
+            raw=b"",
+            headers={},
+        )
+        session.add(snapshot)
+        session.flush()
+        snapshot_id = snapshot.id
+        link.snapshot_id = snapshot.id
+        link.archived_at = when
+        session.add(
+            Check(
+                link_id=link.id,
+                checked_at=when,
+                status=LinkStatus.OK,
+                http_status=200,
+                snapshot_id=snapshot_id,
+                changed=True,
+            )
+        )
+    if status is not LinkStatus.OK:
+        session.add(
+            Check(
+                link_id=link.id,
+                checked_at=when + timedelta(days=2),
+                status=status,
+                http_status=http_status,
+                error=error,
+            )
+        )
+    return link.id
+
+
+def build_archive(data_dir: Path) -> Archive:
+    settings = Settings(data_dir=data_dir)
+    vault = Vault(settings)
+    ids: dict[str, int] = {}
+    base = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+    with vault.store.session() as session:
+        for number, topic in enumerate(TOPICS):
+            ids[f"topic{number}"] = _add(
+                session,
+                url=f"https://{DOMAINS[number % len(DOMAINS)]}/python/{number}",
+                title=f"Python internals: {topic}",
+                section=SECTIONS[number % len(SECTIONS)],
+                status=LinkStatus.OK,
+                text=(
+                    f"How the CPython interpreter handles {topic}.\n\n"
+                    f"This article walks through {topic} in the interpreter source, "
+                    "with examples in C and Python.\n\nIt ends with further reading."
+                ),
+                when=base + timedelta(days=number),
+                author="Allison Kaptur" if number == 0 else None,
+            )
+        ids["xss"] = _add(
+            session,
+            url=XSS_URL,
+            title=XSS_TITLE,
+            section="Hostile <b>section</b>",
+            status=LinkStatus.OK,
+            text=XSS_TEXT,
+            when=base + timedelta(days=40),
+            author="<script>alert(3)</script>",
+        )
+        ids["dead"] = _add(
+            session,
+            url="https://gone.example/bytecode-notes",
+            title="Old bytecode notes",
+            section="Bytecode",
+            status=LinkStatus.DEAD,
+            text="Notes on bytecode that once lived on a personal site: a dodoword to find.",
+            when=base + timedelta(days=30),
+            http_status=404,
+            error="HTTP 404 Not Found",
+        )
+        ids["failed"] = _add(
+            session,
+            url="https://slow.example/timeout",
+            title="A slow site",
+            section="Memory",
+            status=LinkStatus.FAILED,
+            text=None,
+            when=base + timedelta(days=31),
+            http_status=None,
+            error="timed out after 30 s",
+        )
+        ids["blocked"] = _add(
+            session,
+            url="javascript:alert(document.cookie)",
+            title="A javascript: link",
+            section=None,
+            status=LinkStatus.BLOCKED,
+            text=None,
+            when=base + timedelta(days=32),
+            http_status=None,
+            error="javascript: URLs are not fetched",
+        )
+        ids["pending"] = _add(
+            session,
+            url="https://later.example/",
+            title=None,
+            section=None,
+            status=LinkStatus.PENDING,
+            text=None,
+            when=base + timedelta(days=33),
+            http_status=None,
+        )
+    rebuild_index(vault.store, vault.index)
+    vault.close()
+    return Archive(data_dir=data_dir, ids=ids, interpreter_docs=len(TOPICS))
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "api_token": None,
+        "allow_private": True,
+        "extract_workers": 1,
+        "connect_timeout": 2.0,
+        "read_timeout": 3.0,
+        "page_deadline": 8.0,
+        "max_retries": 0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+class LiveServer:
+    """The real app under uvicorn on a free loopback port, in a background thread."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port: int = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=20)
+        self._sock.close()

@@ -1,0 +1,179 @@
+"""The web page in headless Chromium, against the real app under uvicorn.
+
+Screenshots go to /tmp/linkvault-shots/ so a person can look at them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.app._archive import Archive, LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(os.environ.get("LINKVAULT_SHOTS", "/tmp/linkvault-shots"))
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium"
+)
+
+if CHROMIUM.exists():
+    from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+else:  # pragma: no cover - the module is skipped
+    Browser = ConsoleMessage = Page = object  # type: ignore[misc, assignment]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+class Problems:
+    """Console errors and CSP violations seen by a page."""
+
+    def __init__(self, page: Page) -> None:
+        self.messages: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.messages.append(f"pageerror: {error}"))
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            self.messages.append(f"{message.type}: {message.text}")
+
+
+def _page(browser: Browser, width: int = 1280, height: int = 900) -> tuple[Page, Problems]:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page, Problems(page)
+
+
+def _shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _no_overflow(page: Page, width: int) -> None:
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"horizontal overflow: {scroll_width} > {width}"
+
+
+def test_search_facet_paging_and_reader(browser: Browser, live_server: LiveServer) -> None:
+    page, problems = _page(browser)
+    page.goto(live_server.url + "/")
+    assert page.get_by_role("heading", name="Your archive").is_visible()
+    _shot(page, "01-start")
+
+    box = page.get_by_role("searchbox", name="Search the archive")
+    box.fill("interpreter")
+    box.press("Enter")
+    page.wait_for_url("**/?q=interpreter")
+    assert page.locator("li.hit").count() == 10
+    assert "of 24 results" in page.locator("#results-summary").inner_text()
+    assert box.input_value() == "interpreter"
+    _shot(page, "02-results")
+
+    page.locator(".facets").get_by_role("link", name="Memory").click()
+    page.wait_for_url("**section=Memory**")
+    assert "8 results" in page.locator("#results-summary").inner_text()
+    sections = page.locator(".hit-meta .section").all_inner_texts()
+    assert sections and set(sections) == {"Memory"}
+    _shot(page, "03-facet")
+
+    page.get_by_role("link", name="Clear all filters").click()
+    page.wait_for_url("**/?q=interpreter")
+    page.get_by_role("navigation", name="Pages of results").get_by_role("link", name="Next").click()
+    page.wait_for_url("**page=2**")
+    assert "11–20" in page.locator("#results-summary").inner_text()
+    page.get_by_role("link", name="Page 3").click()
+    page.wait_for_url("**page=3**")
+    assert page.locator("li.hit").count() == 4
+    _shot(page, "04-page3")
+
+    title = page.locator("li.hit h2 a").first
+    expected = title.inner_text()
+    title.click()
+    page.wait_for_url("**/links/**")
+    assert page.get_by_role("heading", level=1).inner_text() == expected
+    assert page.locator(".prose p").count() == 3
+    assert page.get_by_role("heading", name="History").is_visible()
+    _shot(page, "05-reader")
+    assert problems.messages == []
+
+
+def test_hostile_page_renders_as_text(
+    browser: Browser, live_server: LiveServer, archive: Archive
+) -> None:
+    page, problems = _page(browser)
+    page.goto(live_server.url + "/?q=xssprobe")
+    assert page.locator("li.hit img").count() == 0
+    assert page.locator("main script").count() == 0
+    assert "<script>alert(1)</script>" in page.locator("li.hit h2 a").first.inner_text()
+    assert page.locator("li.hit .snippet mark").count() >= 1
+    _shot(page, "06-hostile-results")
+    page.goto(f"{live_server.url}/links/{archive.ids['xss']}")
+    assert page.locator("article img, article script, .prose a").count() == 0
+    assert "<img src=x onerror=alert(1)>" in page.locator(".prose").inner_text()
+    _shot(page, "07-hostile-reader")
+    assert problems.messages == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/?q=interpreter",
+        "/?q=xssprobe",
+        "/links/{topic0}",
+        "/links/{xss}",
+        "/links/{blocked}",
+        "/links/999999",
+    ],
+)
+def test_usable_at_375px(
+    browser: Browser, live_server: LiveServer, archive: Archive, path: str
+) -> None:
+    page, problems = _page(browser, width=375, height=812)
+    response = page.goto(live_server.url + path.format(**archive.ids))
+    assert response is not None
+    box = page.get_by_role("searchbox", name="Search the archive")
+    assert box.is_visible()
+    bounds = box.bounding_box()
+    assert bounds is not None and bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= 375
+    _no_overflow(page, 375)
+    name = path.format(**archive.ids).strip("/").replace("/", "-").replace("?q=", "q-") or "start"
+    _shot(page, f"mobile-{name}")
+    # A missing page is a 404 (Chromium logs that as a console error); nothing else may be.
+    allowed = ["404"] if response.status == 404 else []
+    assert [m for m in problems.messages if not any(a in m for a in allowed)] == []
+
+
+def test_keyboard_focus_is_visible(browser: Browser, live_server: LiveServer) -> None:
+    page, _ = _page(browser)
+    page.goto(live_server.url + "/?q=interpreter")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    assert skip.evaluate("element => element === document.activeElement")
+    outline = skip.evaluate("element => getComputedStyle(element).outlineStyle")
+    assert outline != "none"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    _shot(page, "08-focus")
