@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.models import Base, Check, Link, LinkStatus, Run, Snapshot, utcnow
@@ -80,6 +80,40 @@ class StoredPage:
     description: str | None
     language: str | None
     error: str | None = None  # why there is no text, for unsupported pages
+
+
+# Statements built once: SQLAlchemy caches their compiled form, and each page only binds values.
+_CURRENT_COPY = (
+    select(
+        Link.status,
+        Link.archived_at,
+        Link.needs_index,
+        Link.snapshot_id,
+        Snapshot.id,
+        Snapshot.content_hash,
+    )
+    .outerjoin(Snapshot, Link.snapshot_id == Snapshot.id)
+    .where(Link.id == bindparam("link_id_"))
+)
+_INSERT_SNAPSHOT = insert(Snapshot).returning(Snapshot.id)
+_UPDATE_LINK = update(Link).where(Link.id == bindparam("link_id_"))
+_INSERT_CHECK = insert(Check)
+_PAGE_FIELDS = (
+    "http_status",
+    "final_url",
+    "content_type",
+    "headers",
+    "content_hash",
+    "size",
+    "kind",
+    "text",
+    "title",
+    "author",
+    "published",
+    "sitename",
+    "description",
+    "language",
+)
 
 
 def compress(body: bytes) -> bytes:
@@ -169,62 +203,57 @@ class Store:
     # -- results ------------------------------------------------------------------------------
 
     def record_page(self, link_id: int, page: StoredPage) -> bool:
-        """Stores a fetched page; returns True when its content changed (a new snapshot)."""
+        """Stores a fetched page; returns True when its content changed (a new snapshot).
+
+        Cached Core statements with bound parameters rather than ORM objects: this runs once
+        per archived page, and the unit of work cost several times the SQL itself.
+        """
         now = utcnow()
-        with self.session() as session:
-            link = session.get_one(Link, link_id)
-            current = link.snapshot
-            changed = current is None or current.content_hash != page.content_hash
-            snapshot_id = current.id if current is not None else None
+        with self.engine.begin() as conn:
+            current = conn.execute(_CURRENT_COPY, {"link_id_": link_id}).one()
+            changed = current.content_hash != page.content_hash
+            snapshot_id: int | None = current.id
             if changed:
-                snapshot = Snapshot(
-                    link_id=link_id,
-                    fetched_at=now,
-                    http_status=page.http_status,
-                    final_url=page.final_url,
-                    content_type=page.content_type,
-                    content_hash=page.content_hash,
-                    etag=page.headers.get("etag"),
-                    last_modified=page.headers.get("last-modified"),
-                    size=page.size,
-                    kind=page.kind,
-                    title=page.title,
-                    author=page.author,
-                    published=page.published,
-                    sitename=page.sitename,
-                    description=page.description,
-                    language=page.language,
-                    text=page.text,
-                    raw=page.raw_compressed,
-                    headers=page.headers,
-                )
-                session.add(snapshot)
-                session.flush()
-                snapshot_id = snapshot.id
+                snapshot = {
+                    "link_id": link_id,
+                    "fetched_at": now,
+                    "etag": page.headers.get("etag"),
+                    "last_modified": page.headers.get("last-modified"),
+                    "raw": page.raw_compressed,
+                    **{name: getattr(page, name) for name in _PAGE_FIELDS},
+                }
+                snapshot_id = conn.execute(_INSERT_SNAPSHOT, snapshot).scalar_one()
             status = LinkStatus.UNSUPPORTED if page.kind == "unsupported" else LinkStatus.OK
-            was = link.status
-            link.status = status
-            link.error = None
+            values: dict[str, Any] = {
+                "link_id_": link_id,
+                "status": status,
+                "error": None,
+                "http_status": page.http_status,
+                "failure_count": 0,
+                "checked_at": now,
+                "dead_since": None,
+                "snapshot_id": current.snapshot_id,
+                "archived_at": current.archived_at,
+                "needs_index": current.needs_index,
+            }
             if status is LinkStatus.UNSUPPORTED:
-                link.error = page.error or unsupported_reason(page.content_type)
-            link.http_status = page.http_status
-            link.failure_count = 0
-            link.checked_at = now
-            link.dead_since = None
-            if status is LinkStatus.OK:
-                link.snapshot_id = snapshot_id
-                link.archived_at = now if changed or link.archived_at is None else link.archived_at
-                link.needs_index = link.needs_index or changed or was != status
-            session.add(
-                Check(
-                    link_id=link_id,
-                    checked_at=now,
-                    status=status,
-                    http_status=page.http_status,
-                    snapshot_id=snapshot_id,
-                    changed=changed,
-                )
-            )
+                values["error"] = page.error or unsupported_reason(page.content_type)
+            else:
+                values["snapshot_id"] = snapshot_id
+                if changed or current.archived_at is None:
+                    values["archived_at"] = now
+                values["needs_index"] = current.needs_index or changed or current.status != status
+            conn.execute(_UPDATE_LINK, values)
+            check = {
+                "link_id": link_id,
+                "checked_at": now,
+                "status": status,
+                "http_status": page.http_status,
+                "error": None,
+                "snapshot_id": snapshot_id,
+                "changed": changed,
+            }
+            conn.execute(_INSERT_CHECK, check)
         return changed
 
     def record_failure(
@@ -281,20 +310,23 @@ class Store:
                 session.execute(update(Link).where(Link.id.in_(chunk)).values(needs_index=True))
 
     def searchable(self, link_ids: Sequence[int] | None = None) -> Iterator[tuple[Link, Snapshot]]:
-        """Links with a searchable copy and that copy, in id order, in batches."""
+        """Links with a searchable copy and that copy, in id order, 500 at a time."""
+        base = select(Link, Snapshot).join(Snapshot, Link.snapshot_id == Snapshot.id)
+        if link_ids is not None:
+            # In chunks: SQLite limits the number of bound parameters in one statement.
+            ids = sorted(set(link_ids))
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                with self.session() as session:
+                    query = base.where(Link.id.in_(chunk)).order_by(Link.id)
+                    rows = [(link, snap) for link, snap in session.execute(query).all()]
+                yield from rows
+            return
         last_id = 0
         while True:
             with self.session() as session:
-                query = (
-                    select(Link, Snapshot)
-                    .join(Snapshot, Link.snapshot_id == Snapshot.id)
-                    .where(Link.id > last_id)
-                    .order_by(Link.id)
-                    .limit(500)
-                )
-                if link_ids is not None:
-                    query = query.where(Link.id.in_(list(link_ids)))
-                rows = session.execute(query).tuples().all()
+                query = base.where(Link.id > last_id).order_by(Link.id).limit(500)
+                rows = [(link, snap) for link, snap in session.execute(query).all()]
             if not rows:
                 return
             yield from rows

@@ -32,8 +32,8 @@ class PageServer:
     """A small asyncio HTTP/1.1 server in a thread: cheap enough to leave the cores to the
     archiver, with a sleep before each response to stand in for network latency."""
 
-    def __init__(self, pages: int, latency: float) -> None:
-        self.bodies = [article_html(i) for i in range(pages)]
+    def __init__(self, pages: int, latency: float, heavy: bool = True) -> None:
+        self.bodies = [article_html(i, heavy=heavy) for i in range(pages)]
         self.latency = latency
         self.port = 0
         self._ready = threading.Event()
@@ -86,8 +86,8 @@ def single_core_rate(bodies: list[bytes], seconds: float = 5.0) -> float:
     return count / (time.perf_counter() - started)
 
 
-def watch_memory(pid: int, peaks: dict[int, int], stop: threading.Event) -> None:
-    """Samples the resident memory of the command and all its children."""
+def watch(pid: int, peaks: dict[int, int], cpu: dict[int, float], stop: threading.Event) -> None:
+    """Samples resident memory and CPU seconds of the command and all its children."""
     try:
         root = psutil.Process(pid)
     except psutil.NoSuchProcess:
@@ -96,10 +96,13 @@ def watch_memory(pid: int, peaks: dict[int, int], stop: threading.Event) -> None
         try:
             for proc in [root, *root.children(recursive=True)]:
                 try:
-                    rss = proc.memory_info().rss
+                    with proc.oneshot():
+                        rss = proc.memory_info().rss
+                        times = proc.cpu_times()
                 except psutil.NoSuchProcess:
                     continue
                 peaks[proc.pid] = max(peaks.get(proc.pid, 0), rss)
+                cpu[proc.pid] = times.user + times.system
         except psutil.NoSuchProcess:
             return
         time.sleep(0.1)
@@ -110,11 +113,18 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per response")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--light", action="store_true", help="8 KB pages without the markup real pages carry"
+    )
     args = parser.parse_args()
 
     cores = len(os.sched_getaffinity(0))
-    server = PageServer(args.pages, args.latency).start()
-    print(f"pages: {args.pages}, latency: {args.latency * 1000:.0f} ms, cores: {cores}")
+    server = PageServer(args.pages, args.latency, heavy=not args.light).start()
+    size = sum(map(len, server.bodies)) / len(server.bodies) / 1024
+    print(
+        f"pages: {args.pages} of {size:.0f} KB, latency: {args.latency * 1000:.0f} ms, "
+        f"cores: {cores}"
+    )
     rate = single_core_rate(server.bodies[:200])
     limit = rate * cores
     print(f"single-core extraction: {rate:.1f} pages/s -> extraction-bound limit {limit:.1f}/s")
@@ -133,10 +143,11 @@ def main() -> None:
         )
         command = [sys.executable, "-m", "app", "archive", str(listing)]
         peaks: dict[int, int] = {}
+        cpu: dict[int, float] = {}
         stop = threading.Event()
         started = time.perf_counter()
         proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        watcher = threading.Thread(target=watch_memory, args=(proc.pid, peaks, stop))
+        watcher = threading.Thread(target=watch, args=(proc.pid, peaks, cpu, stop))
         watcher.start()
         _, stderr = proc.communicate()
         elapsed = time.perf_counter() - started
@@ -150,6 +161,13 @@ def main() -> None:
     peak = max(peaks.values(), default=0) / 2**20
     print(f"archived: {args.pages} links in {elapsed:.1f} s = {throughput:.1f} links/s")
     print(f"share of the extraction-bound limit: {throughput / limit * 100:.0f}% (target >= 80%)")
+    main_cpu = cpu.get(proc.pid, 0.0)
+    others = sum(cpu.values()) - main_cpu
+    print(
+        f"CPU ms per page: main process {main_cpu / args.pages * 1000:.1f}, "
+        f"other processes {others / args.pages * 1000:.1f}, "
+        f"extraction alone {1000 / rate:.1f}"
+    )
     print(
         f"peak RSS of any linkvault process: {peak:.0f} MB over {len(peaks)} processes "
         "(target <= 300 MB)"
