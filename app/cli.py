@@ -8,13 +8,24 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
 
 from app import output
-from app.settings import Settings
+from app.cli_common import (
+    AllowPrivate,
+    Concurrency,
+    DataDir,
+    Deadline,
+    PerHost,
+    Workers,
+    console,
+    err,
+    settings_from,
+)
+from app.cli_export import export
+from app.cli_refresh import refresh
 from app.vault import Vault
+from archiver.restore import ExportError, is_export, load_export
 from archiver.sources import ImportResult, SourceError, read_source
 
 cli = typer.Typer(
@@ -24,29 +35,7 @@ cli = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-console = Console()
-err = Console(stderr=True)
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="Folder for the database and the index [env: LINKVAULT_DATA_DIR; default ./data].",
-        show_default=False,
-    ),
-]
-
-
-def _settings(**overrides: Any) -> Settings:
-    given = {key: value for key, value in overrides.items() if value is not None}
-    try:
-        return Settings(**given)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        err.print(f"[red]error:[/] invalid settings: {escape(problems)}")
-        raise typer.Exit(2) from None
+_settings = settings_from
 
 
 def _read_sources(sources: list[str]) -> list[ImportResult]:
@@ -74,44 +63,25 @@ def archive(
     sources: Annotated[
         list[str],
         typer.Argument(
-            help="Link lists (.md, .txt, bookmarks .html), URLs, or - for standard input.",
+            help="Link lists (.md, .txt, bookmarks .html), URLs, - for standard input, or a "
+            "linkvault JSON export to restore.",
             show_default=False,
         ),
     ],
     data_dir: DataDir = None,
-    concurrency: Annotated[
-        int | None, typer.Option(help="Pages fetched at once [env: LINKVAULT_CONCURRENCY; 16].")
-    ] = None,
-    per_host: Annotated[
-        int | None,
-        typer.Option(
-            help="Pages fetched at once per host [env: LINKVAULT_PER_HOST_CONCURRENCY; 2]."
-        ),
-    ] = None,
-    deadline: Annotated[
-        float | None,
-        typer.Option(help="Seconds allowed per page [env: LINKVAULT_PAGE_DEADLINE; 30]."),
-    ] = None,
-    allow_private: Annotated[
-        bool | None,
-        typer.Option(
-            "--allow-private/--no-allow-private",
-            help="Fetch private and loopback addresses [env: LINKVAULT_ALLOW_PRIVATE; off].",
-            show_default=False,
-        ),
-    ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            help="Extraction processes, 0 for one per core [env: LINKVAULT_EXTRACT_WORKERS]."
-        ),
-    ] = None,
+    concurrency: Concurrency = None,
+    per_host: PerHost = None,
+    deadline: Deadline = None,
+    allow_private: AllowPrivate = None,
+    workers: Workers = None,
 ) -> None:
     """Import links, then fetch, extract, store and index every link not yet archived.
 
     Runs again on the same list add nothing and refetch nothing already archived; links
-    with no archived copy yet (failed, blocked, dead) are tried again. Exits 0 when the
-    run completed, whatever individual links did; 2 when an input cannot be read.
+    with no archived copy yet (failed, blocked, dead) are tried again. A linkvault JSON
+    export (`linkvault export --format json`) is restored as it is, without fetching.
+    Exits 0 when the run completed, whatever individual links did; 2 when an input cannot
+    be read.
     """
     settings = _settings(
         data_dir=data_dir,
@@ -121,9 +91,19 @@ def archive(
         allow_private=allow_private,
         extract_workers=workers,
     )
-    results = _read_sources(sources)
+    exports = [source for source in sources if source != "-" and is_export(Path(source))]
+    lists = [source for source in sources if source not in exports]
+    loaded = _load_exports(exports)
+    results = _read_sources(lists) if lists else []
     vault = Vault(settings)
     try:
+        for path, data in loaded:
+            report = vault.restore(data)
+            err.print(f"Restored from {escape(path)}: {report.describe()}")
+            for problem in report.problems:
+                err.print(f"[yellow]warning[/] {escape(problem)}")
+        if not lists:
+            return
         imported = vault.import_links(results)
         tasks = vault.store.tasks_for_archive(imported.link_ids)
         err.print(
@@ -133,8 +113,28 @@ def archive(
         with output.ArchiveProgress(err, total=len(tasks)) as progress:
             summary = vault.archive(tasks, on_done=progress.advance)
         output.print_summary(err, vault.store, imported.link_ids, summary)
+    except KeyboardInterrupt:
+        # Every finished link is already committed; the next run picks up the rest.
+        err.print("Interrupted. Links finished so far are saved; run the same command to go on.")
+        raise typer.Exit(130) from None
     finally:
         vault.close()
+
+
+cli.command()(refresh)
+cli.command()(export)
+
+
+def _load_exports(paths: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    loaded: list[tuple[str, dict[str, Any]]] = []
+    for path in paths:
+        try:
+            loaded.append((path, load_export(Path(path))))
+        except ExportError as exc:
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            err.print("Nothing was archived.")
+            raise typer.Exit(2) from None
+    return loaded
 
 
 @cli.command()
