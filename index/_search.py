@@ -1,0 +1,206 @@
+"""Running one SearchQuery on a searcher: matching, counting, facets, hits and snippets.
+
+Matching and scoring happen in _engine.py (sets of document numbers per segment); the exact
+total and the section/domain facets are counted from those sets with per-segment arrays
+(_values.py), and only the hits on the requested page are loaded and get snippets.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from whoosh import query as wq
+
+from index._engine import Engine
+from index._parse import Parsed, clean, highlight_terms, parse, validate
+from index._schema import from_stored_datetime, to_utc_naive
+from index._snippets import load_offsets, make_snippet
+from index._suggest import suggest
+from index._types import QueryError, SearchHit, SearchPage, SearchQuery
+from index._values import SegmentValues
+
+MAX_PER_PAGE = 100
+# Deep pages cost a heap of page*per_page entries; nobody reads result 10,001.
+MAX_WINDOW = 10_000
+MAX_FRAGMENTS = 5
+SNIPPET_CHARS = (40, 2000)
+FACETS = ("section", "domain")
+SUGGEST_BELOW = 3
+
+
+@dataclass(slots=True)
+class _Matches:
+    total: int = 0
+    top: list[tuple[float, int]] = field(default_factory=list)  # (score, docnum), best first
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    timed_out: bool = False
+
+
+def check(sq: SearchQuery) -> None:
+    if not isinstance(sq.text, str):
+        raise QueryError("The query must be text.")
+    if sq.page < 1 or sq.per_page < 1 or sq.per_page > MAX_PER_PAGE:
+        raise QueryError(f"page must be 1 or more and per_page between 1 and {MAX_PER_PAGE}.")
+    if sq.page * sq.per_page > MAX_WINDOW:
+        raise QueryError(f"Only the first {MAX_WINDOW} results can be paged through.")
+    if sq.sort not in ("relevance", "date"):
+        raise QueryError("sort must be 'relevance' or 'date'.")
+    if sq.date_field not in ("archived_at", "published"):
+        raise QueryError("date_field must be 'archived_at' or 'published'.")
+    if not 0 <= sq.snippet_fragments <= MAX_FRAGMENTS:
+        raise QueryError(f"snippet_fragments must be between 0 and {MAX_FRAGMENTS}.")
+    if not SNIPPET_CHARS[0] <= sq.snippet_chars <= SNIPPET_CHARS[1]:
+        raise QueryError(
+            f"snippet_chars must be between {SNIPPET_CHARS[0]} and {SNIPPET_CHARS[1]}."
+        )
+    start, end = to_utc_naive(sq.date_from), to_utc_naive(sq.date_to)
+    if start is not None and end is not None and start > end:
+        raise QueryError("date_from is after date_to.")
+
+
+def run(searcher: Any, values: SegmentValues, sq: SearchQuery, time_limit: float) -> SearchPage:
+    started = time.perf_counter()
+    deadline = time.monotonic() + time_limit
+    check(sq)
+    text = clean(sq.text)
+    parsed = parse(text)
+    page = SearchPage(
+        query=sq.text,
+        total=0,
+        page=sq.page,
+        per_page=sq.per_page,
+        hits=[],
+        facets={name: {} for name in FACETS},
+        suggestion=None,
+        fallback_or=False,
+        elapsed_ms=0.0,
+    )
+    if not parsed.searchable:
+        page.elapsed_ms = (time.perf_counter() - started) * 1000
+        return page
+    reader = searcher.reader()
+    values.keep_only([leaf for leaf, _base in reader.leaf_readers()])
+    engine = Engine(searcher, values, deadline)
+    allow = _allowed(engine, sq)
+    validate(parsed.query, reader)
+    used = parsed
+    found = _match(engine, parsed.query, allow, sq)
+    if found.total == 0 and not found.timed_out:
+        # Every word is required first; when that finds nothing, any word will do.
+        any_word = parse(text, any_word=True)
+        if any_word.searchable and any_word.query != parsed.query:
+            validate(any_word.query, reader)
+            alt = _match(engine, any_word.query, allow, sq)
+            if alt.total or alt.timed_out:
+                found, used, page.fallback_or = alt, any_word, True
+    page.total = found.total
+    page.facets = found.facets
+    page.timed_out = found.timed_out
+    start = (sq.page - 1) * sq.per_page
+    page.hits = _hits(searcher, used, found.top[start : start + sq.per_page], sq)
+    if found.total < SUGGEST_BELOW and time.monotonic() < deadline:
+        page.suggestion = suggest(
+            searcher,
+            used.query,
+            text,
+            lambda q: _count(engine, q, allow),
+            found.total,
+        )
+    page.elapsed_ms = (time.perf_counter() - started) * 1000
+    return page
+
+
+def _allowed(engine: Engine, sq: SearchQuery) -> list[set[int]] | None:
+    """Per segment, the documents passing the section/domain/date filters (None: no filter)."""
+    parts: list[Any] = []
+    if sq.section:
+        parts.append(wq.Term("section", sq.section))
+    if sq.domain:
+        parts.append(wq.Term("domain", sq.domain.strip().lower()))
+    if sq.date_from or sq.date_to:
+        parts.append(
+            wq.DateRange(sq.date_field, to_utc_naive(sq.date_from), to_utc_naive(sq.date_to))
+        )
+    if not parts:
+        return None
+    return engine.docs(parts[0] if len(parts) == 1 else wq.And(parts))
+
+
+def _docsets(engine: Engine, q: Any, allow: list[set[int]] | None) -> list[set[int]]:
+    docsets = engine.docs(q)
+    if allow is not None:
+        docsets = [docs & allowed for docs, allowed in zip(docsets, allow, strict=True)]
+    return docsets
+
+
+def _count(engine: Engine, q: Any, allow: list[set[int]] | None) -> int:
+    return sum(len(docs) for docs in _docsets(engine, q, allow))
+
+
+def _match(engine: Engine, q: Any, allow: list[set[int]] | None, sq: SearchQuery) -> _Matches:
+    docsets = _docsets(engine, q, allow)
+    found = _Matches(total=sum(len(docs) for docs in docsets))
+    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+    newest: list[tuple[int, int]] = []
+    window = sq.page * sq.per_page
+    for (sub, offset), docs in zip(engine.leaves, docsets, strict=True):
+        if not docs:
+            continue
+        leaf = sub.reader()
+        for name in FACETS:
+            codes, labels = engine.values.labels(leaf, name)
+            for code, n in Counter(map(codes.__getitem__, docs)).items():
+                if code:  # code 0: no section / no domain
+                    counts[name][labels[code]] += n
+        if sq.sort == "date":
+            dates = engine.values.numbers(leaf, sq.date_field)
+            newest = heapq.nlargest(
+                window,
+                itertools.chain(newest, ((dates[d], -(d + offset)) for d in docs)),
+            )
+    found.facets = {
+        name: dict(sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0])))
+        for name, bucket in counts.items()
+    }
+    if sq.sort == "date":
+        found.top = [(0.0, -neg) for _date, neg in newest]
+    else:
+        found.top = engine.top(q, docsets, window)
+    found.timed_out = engine.timed_out
+    return found
+
+
+def _hits(
+    searcher: Any, parsed: Parsed, top: list[tuple[float, int]], sq: SearchQuery
+) -> list[SearchHit]:
+    if not top:
+        return []
+    docnums = [docnum for _score, docnum in top]
+    terms = highlight_terms(parsed.query, searcher.reader(), "text")
+    offsets = load_offsets(searcher, "text", terms, docnums) if sq.snippet_fragments else {}
+    hits = []
+    for score, docnum in top:
+        doc = searcher.stored_fields(docnum)
+        text = doc.get("text") or ""
+        hits.append(
+            SearchHit(
+                id=int(doc["id"]),
+                url=doc.get("url") or "",
+                title=doc.get("title") or "",
+                snippet=make_snippet(
+                    text, offsets.get(docnum, []), sq.snippet_fragments, sq.snippet_chars
+                ),
+                section=doc.get("section") or None,
+                domain=doc.get("domain") or "",
+                status=doc.get("status") or "",
+                score=float(score or 0.0),
+                archived_at=from_stored_datetime(doc.get("archived_at")),
+                published=from_stored_datetime(doc.get("published")),
+            )
+        )
+    return hits

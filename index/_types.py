@@ -1,0 +1,83 @@
+"""The plain data the rest of linkvault sees: records in, pages of hits out, and the errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRecord:
+    """One archived link, as the index needs it."""
+
+    id: int
+    url: str
+    title: str
+    text: str
+    section: str | None
+    domain: str
+    status: str
+    archived_at: datetime | None
+    published: datetime | None
+
+
+@dataclass(slots=True)
+class SearchQuery:
+    """A user's search. ``text`` is untrusted; see ``index/README.md`` for the syntax."""
+
+    text: str
+    page: int = 1
+    per_page: int = 10
+    section: str | None = None
+    domain: str | None = None
+    # Inclusive bounds on ``date_field``; naive datetimes are taken as UTC.
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    sort: Literal["relevance", "date"] = "relevance"
+    # Which date ``sort="date"`` and the date bounds use.
+    date_field: Literal["archived_at", "published"] = "archived_at"
+    snippet_fragments: int = 3
+    snippet_chars: int = 200
+
+
+@dataclass(slots=True)
+class SearchHit:
+    id: int
+    url: str
+    title: str  # plain text: the caller escapes it
+    snippet: str  # safe HTML: escaped text, matches in <mark>
+    section: str | None
+    domain: str
+    status: str
+    score: float
+    archived_at: datetime | None  # timezone-aware UTC
+    published: datetime | None  # timezone-aware UTC
+
+
+@dataclass(slots=True)
+class SearchPage:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[SearchHit]
+    # {"section": {name: count}, "domain": {name: count}} over the whole result set.
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None
+    fallback_or: bool  # AND found nothing, so any-word matching was used
+    elapsed_ms: float
+    # The time limit cut the search short: hits, total and facets cover only part of the index.
+    timed_out: bool = False
+
+
+class QueryError(ValueError):
+    """The query cannot be run; the message is written for the person who typed it."""
+
+
+class IndexUnavailable(Exception):
+    """The index is missing, damaged or from an incompatible version."""
+
+
+class IndexLocked(IndexUnavailable):
+    """Another writer held the index lock for longer than the timeout."""

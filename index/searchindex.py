@@ -1,0 +1,150 @@
+"""SearchIndex: the one object the rest of linkvault uses to index and search."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from index import _search
+from index._codec import Codec
+from index._readers import SearcherPool
+from index._schema import record_fields, schema
+from index._store import Store
+from index._types import IndexRecord, IndexUnavailable, QueryError, SearchPage, SearchQuery
+from index._values import SegmentValues
+from index._writer import IndexWriter
+
+log = logging.getLogger(__name__)
+
+# A rebuild writes one segment per this many documents: Whoosh flushes a segment from memory,
+# and merging segments afterwards would cost as much again (see _merge.py).
+REBUILD_SEGMENT_DOCS = 5_000
+
+
+class SearchIndex:
+    """A Whoosh index in a folder of its own. Thread-safe; one per process is enough.
+
+    ``path`` is created with an empty index if missing. A damaged index or one written by an
+    incompatible version is not touched: searching or writing raises IndexUnavailable (the
+    message suggests `linkvault reindex`), and rebuild() replaces it.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        search_time_limit: float = 2.0,
+        lock_timeout: float = 60.0,
+        refresh_interval: float = 0.5,
+    ) -> None:
+        self.path = Path(path)
+        self._store = Store(self.path)
+        self._lock_timeout = lock_timeout
+        self._time_limit = search_time_limit
+        self._store.ensure(lock_timeout)
+        self._store.cleanup(holding_lock=False)
+        self._pool = SearcherPool(self._store, check_interval=refresh_interval)
+        self._values = SegmentValues()
+
+    # -- writing ----------------------------------------------------------------------
+
+    def writer(self, batch_size: int = 200, commit_interval: float = 2.0) -> IndexWriter:
+        """A writer for incremental changes; see IndexWriter. Raises IndexUnavailable now if
+        the index cannot be opened, rather than on the first commit."""
+        self._store.open()
+        return IndexWriter(
+            self._store,
+            on_commit=self._pool.invalidate,
+            batch_size=batch_size,
+            commit_interval=commit_interval,
+            lock_timeout=self._lock_timeout,
+        )
+
+    def rebuild(self, records: Iterable[IndexRecord]) -> int:
+        """Replace the whole index with ``records``; returns how many were indexed.
+
+        Builds a new index beside the current one and switches to it atomically. Holds the
+        write lock throughout, so other writers wait (and fail after their lock timeout)
+        rather than write to the index being replaced.
+        """
+        with self._store.lock(self._lock_timeout):
+            self._store.cleanup(holding_lock=True)
+            build = self._store.new_build()
+            try:
+                count = _build(build, records)
+                self._store.publish(build)
+            except BaseException:
+                shutil.rmtree(build, ignore_errors=True)
+                raise
+        self._pool.invalidate()
+        return count
+
+    # -- reading ----------------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        """Run a user's query. Raises QueryError (show it to the user) or IndexUnavailable."""
+        with self._pool.searcher() as searcher:
+            try:
+                return _search.run(searcher, self._values, query, self._time_limit)
+            except (QueryError, IndexUnavailable):
+                raise
+            except OSError as exc:
+                raise IndexUnavailable(f"The search index cannot be read: {exc}") from exc
+            except Exception as exc:  # noqa: BLE001
+                # A query the checks above let through but Whoosh cannot run is still the
+                # query's fault from the user's side: never an error page.
+                log.exception("search failed for %r", query.text)
+                raise QueryError("This query could not be run; try simpler words.") from exc
+
+    def doc_count(self) -> int:
+        with self._pool.searcher() as searcher:
+            return int(searcher.doc_count())
+
+    def indexed_ids(self) -> set[int]:
+        """Ids of all indexed documents, from the id field's terms (no stored fields read)."""
+        ids: set[int] = set()
+        with self._pool.searcher() as searcher:
+            for leaf, _base in searcher.reader().leaf_readers():
+                if not leaf.has_deletions():
+                    ids.update(int(term) for term in leaf.lexicon("id"))
+                else:
+                    # A deleted document's id stays in the lexicon until its segment is merged.
+                    column = leaf.column_reader("id", translate=False)
+                    ids.update(int(column[docnum]) for docnum in leaf.all_doc_ids())
+        return ids
+
+    def size_bytes(self) -> int:
+        return self._store.size_bytes()
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _build(folder: Path, records: Iterable[IndexRecord]) -> int:
+    ix = whoosh_index.create_in(str(folder), schema())
+    seen: set[int] = set()
+    writer = ix.writer(limitmb=256, codec=Codec())
+    in_segment = 0
+    try:
+        for record in records:
+            if record.id in seen:
+                log.warning("rebuild: id %s given twice; keeping the first", record.id)
+                continue
+            seen.add(record.id)
+            writer.add_document(**record_fields(record))
+            in_segment += 1
+            if in_segment >= REBUILD_SEGMENT_DOCS:
+                writer.commit(merge=False)
+                writer = ix.writer(limitmb=256, codec=Codec())
+                in_segment = 0
+        writer.commit(merge=False)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            writer.cancel()
+        raise
+    return len(seen)
