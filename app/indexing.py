@@ -73,11 +73,12 @@ class IndexFeeder:
     """Indexes links as the pipeline stores them, from one thread with batched commits.
 
     Whoosh analysis is CPU work; a thread keeps it off the event loop so fetch timeouts
-    stay accurate, and one thread means one index writer.
+    stay accurate, and one thread means one index writer. Each commit writes a segment that
+    later merges rewrite, so commits are few: every thousand links or ten seconds.
     """
 
     def __init__(
-        self, store: Store, index: SearchIndex, batch_size: int = 200, interval: float = 2.0
+        self, store: Store, index: SearchIndex, batch_size: int = 1000, interval: float = 10.0
     ) -> None:
         self._store = store
         self._index = index

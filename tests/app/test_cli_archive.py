@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -208,3 +209,18 @@ def test_sigkill_halfway_then_rerun_completes(local_site: LocalSite, tmp_path: P
     assert status["documents_indexed"] == count
     found = json.loads(linkvault(data, "search", "page", "--json", "--limit", "50").stdout)
     assert found["total"] == count
+
+
+def test_a_lost_index_is_rebuilt_by_the_next_run(local_site: LocalSite, tmp_path: Path) -> None:
+    for name in ("alpha", "beta"):
+        local_site.route(f"/{name}", pages.article(name, pages.filler(f"{name} topic")).encode())
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{local_site.url('/alpha')}\n{local_site.url('/beta')}\n")
+    data = tmp_path / "data"
+    assert linkvault(data, "archive", str(listing)).returncode == 0
+    shutil.rmtree(data / "index")
+    hits_before = local_site.hits()
+    assert linkvault(data, "archive", str(listing)).returncode == 0
+    assert local_site.hits() == hits_before  # repaired from the database, not refetched
+    status = json.loads(linkvault(data, "status", "--json").stdout)
+    assert status["documents_indexed"] == 2
