@@ -7,6 +7,7 @@ import threading
 from collections.abc import Sequence
 
 from app.vault import Vault
+from archiver.refresh import RefreshSelection, refresh_tasks
 from archiver.store import LinkTask
 
 log = logging.getLogger("linkvault.jobs")
@@ -27,19 +28,22 @@ class ArchiveJobs:
             self._run(tasks)
 
     def refresh(self, link_id: int) -> None:
-        """Fetches this link again, whatever its status."""
+        """Checks this link again, whatever its status: a conditional request when its copy
+        has validators, a new snapshot only if the page changed."""
         with self._lock:
-            link = self._vault.store.get_link(link_id)
-            if link is None:  # deleted between the request and now
-                return
-            self._run([LinkTask(id=link.id, url=link.url)])
+            # Empty when the link was deleted between the request and now.
+            selection = RefreshSelection(link_ids=[link_id])
+            tasks = refresh_tasks(self._vault.store, selection, self._vault.settings.refresh_after)
+            self._run(tasks, refresh=True)
 
-    def _run(self, tasks: list[LinkTask]) -> None:
+    def _run(self, tasks: list[LinkTask], refresh: bool = False) -> None:
         if not tasks:
             return
+        kind = "refresh" if refresh else "archive"
         try:
-            summary = self._vault.archive(tasks)
+            run = self._vault.refresh if refresh else self._vault.archive
+            summary = run(tasks)
         except Exception:  # a background failure must be visible in the server log
-            log.exception("archiving %d links failed", len(tasks))
+            log.exception("%s of %d links failed", kind, len(tasks))
             return
-        log.info("archived %d links: %s", summary.total, dict(summary.counts))
+        log.info("%s: %d links: %s", kind, summary.total, dict(summary.counts))

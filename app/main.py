@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
-from app.api import routes_links, routes_search, routes_system
+from app.api import routes_history, routes_links, routes_search, routes_system
 from app.jobs import ArchiveJobs
 from app.security import SecurityHeadersMiddleware, docs_csp
 from app.settings import Settings
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = ArchiveJobs(vault)
     app.add_middleware(SecurityHeadersMiddleware)
     errors.install(app)
-    for module in (routes_search, routes_links, routes_system, web_routes):
+    for module in (routes_search, routes_links, routes_history, routes_system, web_routes):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

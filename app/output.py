@@ -32,10 +32,10 @@ _STATUS_STYLE = {
 class ArchiveProgress:
     """A live bar with running counts by outcome."""
 
-    def __init__(self, console: Console, total: int) -> None:
+    def __init__(self, console: Console, total: int, label: str = "archiving") -> None:
         self._counts: Counter[str] = Counter()
         self._progress = Progress(
-            TextColumn("archiving"),
+            TextColumn(label),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[counts]}"),
@@ -67,10 +67,16 @@ class ArchiveProgress:
 
 
 def print_summary(
-    console: Console, store: Store, link_ids: Sequence[int], summary: RunSummary
+    console: Console,
+    store: Store,
+    link_ids: Sequence[int],
+    summary: RunSummary,
+    *,
+    title: str = "This run",
+    problems_title: str = "Not archived",
 ) -> None:
     """The run's counts, then every link of these sources that is not archived."""
-    table = Table(title="This run", show_edge=False)
+    table = Table(title=title, show_edge=False)
     table.add_column("status")
     table.add_column("links", justify="right")
     for status in LinkStatus:
@@ -81,7 +87,7 @@ def print_summary(
     console.print(table)
     problems = store.problem_links(link_ids)
     if problems:
-        listing = Table(title="Not archived", show_edge=False)
+        listing = Table(title=problems_title, show_edge=False)
         listing.add_column("status")
         listing.add_column("url", overflow="fold")
         listing.add_column("why", overflow="fold")
@@ -191,9 +197,8 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
     if report["dead"]:
         console.print("[red]Dead links:[/]")
         for link in report["dead"]:
-            console.print(
-                f"  {escape(link['url'])} ({escape(link['error'] or '')}) since {link['since']}"
-            )
+            since = (link["since"] or "")[:10] or "unknown"
+            console.print(f"  {escape(link['url'])} since {since}: {escape(link['error'] or '')}")
     run = report["last_run"]
     if run:
         state = "finished " + str(run["finished_at"]) if run["finished_at"] else "did not finish"

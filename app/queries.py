@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from archiver.models import Check, Link, LinkStatus, Snapshot
 
@@ -127,3 +127,20 @@ def directory_size(path: Path) -> int:
         except OSError:  # a segment merged away while we walked
             continue
     return total
+
+
+def link_snapshots(session: Session, link_id: int) -> list[Snapshot]:
+    """A link's snapshots, newest first, without their text and body (loaded on access)."""
+    query = (
+        select(Snapshot)
+        .options(defer(Snapshot.text), defer(Snapshot.raw))
+        .where(Snapshot.link_id == link_id)
+        .order_by(Snapshot.fetched_at.desc(), Snapshot.id.desc())
+    )
+    return list(session.scalars(query))
+
+
+def link_snapshot(session: Session, link_id: int, snapshot_id: int) -> Snapshot | None:
+    """One snapshot, only if it belongs to this link."""
+    snapshot = session.get(Snapshot, snapshot_id)
+    return snapshot if snapshot is not None and snapshot.link_id == link_id else None

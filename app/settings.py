@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from archiver.config import FetchConfig
+from archiver.durations import parse_duration
+from archiver.rot import RotPolicy
 
 
 class Settings(BaseSettings):
@@ -47,6 +49,27 @@ class Settings(BaseSettings):
     refresh_after: timedelta = Field(
         timedelta(days=7), description="Age after which `refresh` re-checks a link."
     )
+    dead_after_failures: int = Field(
+        5, ge=1, description="Failed checks, spaced by failure_spacing, that make a link dead."
+    )
+    failure_spacing: timedelta = Field(
+        timedelta(days=1),
+        description="Least time between two failed checks that both count towards dead.",
+    )
+    refresh_interval: timedelta = Field(
+        timedelta(hours=6), description="Pause between runs of `refresh --repeat`."
+    )
+
+    @field_validator("refresh_after", "failure_spacing", "refresh_interval", mode="before")
+    @classmethod
+    def _short_durations(cls, value: object) -> object:
+        # "7d", "6h", "30m" as on the command line; ISO 8601 ("P7D") and seconds still work.
+        if isinstance(value, str):
+            try:
+                return parse_duration(value)
+            except ValueError:
+                return value
+        return value
 
     @property
     def resolved_database_url(self) -> str:
@@ -57,6 +80,11 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    def rot_policy(self) -> RotPolicy:
+        return RotPolicy(
+            dead_after_failures=self.dead_after_failures, failure_spacing=self.failure_spacing
+        )
 
     def fetch_config(self) -> FetchConfig:
         return FetchConfig(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from app.indexing import IndexFeeder, sync_index
 from app.settings import Settings
 from archiver.models import LinkStatus
 from archiver.pipeline import LinkDone, Pipeline, RunSummary
+from archiver.restore import RestoreReport, restore_export
 from archiver.sources import ImportResult, LinkSpec
 from archiver.store import ImportCounts, LinkTask, Store, make_engine
 from index import SearchIndex
@@ -33,7 +35,7 @@ class Vault:
     def store(self) -> Store:
         if self.settings.database_url is None:
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = Store(make_engine(self.settings.resolved_database_url))
+        store = Store(make_engine(self.settings.resolved_database_url), self.settings.rot_policy())
         store.create_schema()
         return store
 
@@ -57,13 +59,47 @@ class Vault:
         on_done: Callable[[LinkDone], None] | None = None,
     ) -> RunSummary:
         """Fetches, extracts, stores and indexes these links; the index follows each one."""
+
+        def touches_index(item: LinkDone) -> bool:
+            return item.changed or item.status is not LinkStatus.OK
+
+        return self._run("archive", tasks, touches_index, on_done)
+
+    def refresh(
+        self,
+        tasks: Sequence[LinkTask],
+        on_done: Callable[[LinkDone], None] | None = None,
+    ) -> RunSummary:
+        """Re-checks these links (conditional requests when the copy has validators); only
+        links whose content or status changed touch the index."""
+        before = {task.id: task.status for task in tasks}
+
+        def touches_index(item: LinkDone) -> bool:
+            return item.changed or item.status.value != before.get(item.link_id)
+
+        return self._run("refresh", tasks, touches_index, on_done)
+
+    def restore(self, export: Mapping[str, Any]) -> RestoreReport:
+        """Loads a linkvault JSON export (links, snapshots, checks) without fetching, then
+        indexes what it brought."""
+        report = restore_export(self.store, export)
         sync_index(self.store, self.index)
-        run_id = self.store.start_run("archive")
+        return report
+
+    def _run(
+        self,
+        kind: str,
+        tasks: Sequence[LinkTask],
+        touches_index: Callable[[LinkDone], bool],
+        on_done: Callable[[LinkDone], None] | None,
+    ) -> RunSummary:
+        sync_index(self.store, self.index)
+        run_id = self.store.start_run(kind)
         workers = self.settings.extract_workers or None
         with IndexFeeder(self.store, self.index) as feeder:
 
             def done(item: LinkDone) -> None:
-                if item.changed or item.status is not LinkStatus.OK:
+                if touches_index(item):
                     feeder.add(item.link_id)
                 if on_done is not None:
                     on_done(item)

@@ -13,11 +13,14 @@ import asyncio
 import ipaddress
 import re
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 from urllib.parse import unquote
 
 import httpcore
 import httpx
+from httpcore._utils import is_socket_readable  # the check httpcore's own backends make
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAME_UNKNOWN = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
@@ -220,9 +223,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         last_error: Exception | None = None
         for address in _interleave(addresses):
             try:
-                return await self._inner.connect_tcp(
+                stream = await self._inner.connect_tcp(
                     address, port, timeout, local_address, socket_options
                 )
+                return _SocketCachingStream(stream)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last_error = exc
         assert last_error is not None
@@ -238,6 +242,44 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
+
+
+class _SocketCachingStream(httpcore.AsyncNetworkStream):
+    """The connection as httpcore made it, with its socket looked up once.
+
+    httpcore asks every pooled connection whether its socket is readable each time it assigns
+    a request, and anyio answers by building a mapping of every socket attribute; with a full
+    pool that was a third of the CPU of a refresh made of 304s.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+        self._socket = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        tls = await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        return _SocketCachingStream(tls)
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "socket" and self._socket is not None:
+            return self._socket
+        if info == "is_readable" and self._socket is not None:
+            return is_socket_readable(self._socket)
+        return self._inner.get_extra_info(info)
 
 
 def install(client: httpx.AsyncClient, allow_private: bool, resolve: Resolver) -> None:

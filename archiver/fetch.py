@@ -259,6 +259,10 @@ class Fetcher:
                 reply = _Reply(response.status_code, response.reason_phrase, response.headers)
                 if 200 <= response.status_code < 300:
                     await self._read_body(response, reply)
+                elif response.status_code == 304:
+                    # Bodiless by definition; reading its end is what lets the connection be
+                    # reused, and a refresh is mostly 304s to the same few hosts.
+                    await response.aread()
                 elif response.status_code >= 500 and self._via_proxy(request.url):
                     # The proxy resolves names, so only its error page can tell "no such host".
                     reply.proxied = True

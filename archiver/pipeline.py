@@ -18,8 +18,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from archiver._batch import WriteBatch
 from archiver.config import FetchConfig
-from archiver.extract import extract
 from archiver.fetch import Fetcher, FetchResult, Outcome, check_url_allowed
 from archiver.models import LinkStatus
 from archiver.store import LinkTask, Store, StoredPage, compress
@@ -56,6 +56,10 @@ class RunSummary:
 
 def process_page(result: FetchResult) -> StoredPage:
     """Extraction worker: text, metadata, hash and compressed body, off the event loop."""
+    # Imported here: trafilatura and lxml take most of a second to import, which every
+    # command paid (search, status, a refresh of 304s) though only the workers extract.
+    from archiver.extract import extract
+
     extracted = extract(result.body, result.content_type, result.final_url, result.charset)
     kind = extracted.kind
     if not extracted.text.strip() and extracted.error:
@@ -88,7 +92,7 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
     # Forking a process that already runs threads (the database writer, the indexer, a web
     # server) can copy a lock mid-use into the child; a fork server starts clean workers.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["archiver.pipeline"])
+    context.set_forkserver_preload(["archiver.pipeline", "archiver.extract"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
@@ -123,6 +127,9 @@ class Pipeline:
         # SQLite writes may wait on another process's lock; a thread keeps the loop (and with
         # it every fetch's timeout) running meanwhile. One thread: one writer.
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkvault-db")
+        self._unchanged: WriteBatch[tuple[int, int | None]] = WriteBatch(
+            lambda results: self._in_db(self._store.record_unchanged_many, results)
+        )
         # Bounds the bodies held in memory: fetched pages waiting for a worker count too.
         in_flight = asyncio.Semaphore(self._config.concurrency + 2 * self._workers)
         try:
@@ -163,26 +170,38 @@ class Pipeline:
         refusal = check_url_allowed(task.url, self._config.allow_private)
         if refusal is not None:
             # Non-http schemes and private addresses are refused before any request.
-            await self._in_db(
+            status = await self._in_db(
                 self._store.record_failure, task.id, LinkStatus.BLOCKED, refusal, None
             )
-            return LinkDone(task.id, task.url, LinkStatus.BLOCKED, refusal, False)
+            return LinkDone(task.id, task.url, status, refusal, False)
         result = await fetcher.fetch(task.url, etag=task.etag, last_modified=task.last_modified)
         if result.outcome is not Outcome.OK:
-            status = _FAILURE_STATUS[result.outcome]
-            error = result.error or status.value
-            await self._in_db(
-                self._store.record_failure, task.id, status, error, result.http_status
+            error = result.error or _FAILURE_STATUS[result.outcome].value
+            # The store decides the final status: failures repeated over time mean dead.
+            status = await self._in_db(
+                self._store.record_failure,
+                task.id,
+                _FAILURE_STATUS[result.outcome],
+                error,
+                result.http_status,
             )
             return LinkDone(task.id, task.url, status, error, False)
+        if result.not_modified or (
+            task.content_hash is not None
+            and hashlib.sha256(result.body).hexdigest() == task.content_hash
+        ):
+            # A 304, or a server that ignores validators but sent the same bytes: the copy
+            # stands, and extraction (the costly part) is skipped.
+            await self._unchanged.add((task.id, result.http_status))
+            return LinkDone(task.id, task.url, LinkStatus.OK, None, False)
         try:
             page = await self._extract(result)
         except Exception as exc:  # a crashed worker must not stop the run
             error = f"extraction failed: {type(exc).__name__}"
-            await self._in_db(
+            status = await self._in_db(
                 self._store.record_failure, task.id, LinkStatus.FAILED, error, result.http_status
             )
-            return LinkDone(task.id, task.url, LinkStatus.FAILED, error, False)
+            return LinkDone(task.id, task.url, status, error, False)
         changed = await self._in_db(self._store.record_page, task.id, page)
         status = LinkStatus.UNSUPPORTED if page.kind == "unsupported" else LinkStatus.OK
         return LinkDone(task.id, task.url, status, page.error, changed)

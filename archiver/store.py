@@ -2,133 +2,59 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from archiver._engine import BUSY_TIMEOUT_MS, make_engine
+from archiver._records import (
+    ImportCounts,
+    LinkTask,
+    StoredPage,
+    as_datetime,
+    compress,
+    decompress,
+    same_text,
+    unsupported_reason,
+)
+from archiver._statements import (
+    CURRENT_COPY,
+    INSERT_CHECK,
+    INSERT_SNAPSHOT,
+    LATEST_HASH,
+    MARK_UNCHANGED,
+    PAGE_FIELDS,
+    UPDATE_LINK,
+)
 from archiver.models import Base, Check, Link, LinkStatus, Run, Snapshot, utcnow
+from archiver.rot import RotPolicy
 from archiver.sources import LinkSpec
 
-# Writers wait this long for another process's transaction before SQLite says "locked".
-BUSY_TIMEOUT_MS = 30_000
-
-
-def make_engine(url: str) -> Engine:
-    """An engine with SQLite tuned for one writer and many readers (WAL, busy timeout)."""
-    is_sqlite = url.startswith("sqlite")
-    connect_args: dict[str, Any] = {}
-    if is_sqlite:
-        connect_args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-    engine = create_engine(url, connect_args=connect_args)
-    if is_sqlite:
-        event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    # NORMAL is durable in WAL mode except for the last transactions on power loss,
-    # never corrupting; FULL would fsync every link.
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-@dataclass(frozen=True, slots=True)
-class ImportCounts:
-    new: int
-    existing: int
-    link_ids: list[int]
-
-
-@dataclass(frozen=True, slots=True)
-class LinkTask:
-    """What the pipeline needs to fetch a link, detached from any session."""
-
-    id: int
-    url: str
-    etag: str | None = None
-    last_modified: str | None = None
-    content_hash: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StoredPage:
-    """A fetched page as the extraction worker hands it back."""
-
-    final_url: str
-    http_status: int | None
-    content_type: str | None
-    headers: dict[str, str]
-    content_hash: str
-    raw_compressed: bytes
-    size: int
-    kind: str
-    text: str
-    title: str | None
-    author: str | None
-    published: str | None
-    sitename: str | None
-    description: str | None
-    language: str | None
-    error: str | None = None  # why there is no text, for unsupported pages
-
-
-# Statements built once: SQLAlchemy caches their compiled form, and each page only binds values.
-_CURRENT_COPY = (
-    select(
-        Link.status,
-        Link.archived_at,
-        Link.needs_index,
-        Link.snapshot_id,
-        Snapshot.id,
-        Snapshot.content_hash,
-    )
-    .outerjoin(Snapshot, Link.snapshot_id == Snapshot.id)
-    .where(Link.id == bindparam("link_id_"))
-)
-_INSERT_SNAPSHOT = insert(Snapshot).returning(Snapshot.id)
-_UPDATE_LINK = update(Link).where(Link.id == bindparam("link_id_"))
-_INSERT_CHECK = insert(Check)
-_PAGE_FIELDS = (
-    "http_status",
-    "final_url",
-    "content_type",
-    "headers",
-    "content_hash",
-    "size",
-    "kind",
-    "text",
-    "title",
-    "author",
-    "published",
-    "sitename",
-    "description",
-    "language",
-)
-
-
-def compress(body: bytes) -> bytes:
-    return zlib.compress(body, 6)
-
-
-def decompress(raw: bytes) -> bytes:
-    return zlib.decompress(raw) if raw else b""
+# Defined beside the store, imported from here by everyone.
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "ImportCounts",
+    "LinkTask",
+    "Store",
+    "StoredPage",
+    "as_datetime",
+    "compress",
+    "decompress",
+    "make_engine",
+    "unsupported_reason",
+]
 
 
 class Store:
     """Reads and writes links; every write is its own short transaction."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, rot: RotPolicy | None = None) -> None:
         self.engine = engine
+        self.rot = rot or RotPolicy()
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
@@ -210,8 +136,12 @@ class Store:
         """
         now = utcnow()
         with self.engine.begin() as conn:
-            current = conn.execute(_CURRENT_COPY, {"link_id_": link_id}).one()
-            changed = current.content_hash != page.content_hash
+            current = conn.execute(CURRENT_COPY, {"link_id_": link_id}).one()
+            previous_hash = current.content_hash
+            if previous_hash is None and current.status == LinkStatus.UNSUPPORTED:
+                # An image keeps no searchable copy; its latest snapshot says if it changed.
+                previous_hash = conn.execute(LATEST_HASH, {"link_id_": link_id}).scalar()
+            changed = previous_hash != page.content_hash and not same_text(current, page)
             snapshot_id: int | None = current.id
             if changed:
                 snapshot = {
@@ -220,9 +150,9 @@ class Store:
                     "etag": page.headers.get("etag"),
                     "last_modified": page.headers.get("last-modified"),
                     "raw": page.raw_compressed,
-                    **{name: getattr(page, name) for name in _PAGE_FIELDS},
+                    **{name: getattr(page, name) for name in PAGE_FIELDS},
                 }
-                snapshot_id = conn.execute(_INSERT_SNAPSHOT, snapshot).scalar_one()
+                snapshot_id = conn.execute(INSERT_SNAPSHOT, snapshot).scalar_one()
             status = LinkStatus.UNSUPPORTED if page.kind == "unsupported" else LinkStatus.OK
             values: dict[str, Any] = {
                 "link_id_": link_id,
@@ -243,7 +173,7 @@ class Store:
                 if changed or current.archived_at is None:
                     values["archived_at"] = now
                 values["needs_index"] = current.needs_index or changed or current.status != status
-            conn.execute(_UPDATE_LINK, values)
+            conn.execute(UPDATE_LINK, values)
             check = {
                 "link_id": link_id,
                 "checked_at": now,
@@ -253,34 +183,90 @@ class Store:
                 "snapshot_id": snapshot_id,
                 "changed": changed,
             }
-            conn.execute(_INSERT_CHECK, check)
+            conn.execute(INSERT_CHECK, check)
         return changed
+
+    def record_unchanged(self, link_id: int, http_status: int | None) -> None:
+        """A re-check that found the current copy unchanged (a 304, or the same bytes): no
+        new snapshot, no extraction; a check in the history, and the link is ok again."""
+        self.record_unchanged_many([(link_id, http_status)])
+
+    def record_unchanged_many(self, results: Sequence[tuple[int, int | None]]) -> None:
+        """record_unchanged for several links, (link id, HTTP status) each, in one commit."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            for link_id, http_status in results:
+                snapshot_id = conn.execute(
+                    MARK_UNCHANGED,
+                    {"link_id_": link_id, "http_status_": http_status, "now_": now},
+                ).scalar_one()
+                check = {
+                    "link_id": link_id,
+                    "checked_at": now,
+                    "status": LinkStatus.OK,
+                    "http_status": http_status,
+                    "error": None,
+                    "snapshot_id": snapshot_id,
+                    "changed": False,
+                }
+                conn.execute(INSERT_CHECK, check)
 
     def record_failure(
         self, link_id: int, status: LinkStatus, error: str, http_status: int | None
-    ) -> None:
-        """A fetch that brought no page: failed, dead or blocked. The last good copy stays."""
+    ) -> LinkStatus:
+        """A fetch that brought no page: failed, dead or blocked. The last good copy stays.
+
+        Returns the link's status afterwards: temporary failures repeated over time make a
+        link dead (see archiver.rot), and a dead link stays dead through them.
+        """
         now = utcnow()
         with self.session() as session:
             link = session.get_one(Link, link_id)
-            if status is LinkStatus.DEAD and link.status != LinkStatus.DEAD:
+            result = status
+            link.failure_count = 0
+            if status is LinkStatus.FAILED:
+                streak = [*self._failing_streak(session, link_id), now]
+                link.failure_count = self.rot.counted_failures(streak)
+                if link.status == LinkStatus.DEAD:
+                    result = LinkStatus.DEAD  # a timeout says nothing of a page found gone
+                elif self.rot.is_dead(link.failure_count):
+                    result = LinkStatus.DEAD
+                    error = (
+                        f"{error}; failed {link.failure_count} checks since {min(streak):%Y-%m-%d}"
+                    )
+            if result is LinkStatus.DEAD and link.status != LinkStatus.DEAD:
                 link.dead_since = now
-            if link.snapshot_id is not None and link.status != status:
+            if link.snapshot_id is not None and link.status != result:
                 link.needs_index = True  # the index shows the status (a badge on dead links)
-            link.status = status
+            # The check records the link going dead; a dead link's later timeouts as seen.
+            check_status = result if link.status != result else status
+            link.status = result
             link.error = error
             link.http_status = http_status
             link.checked_at = now
-            link.failure_count = link.failure_count + 1 if status is LinkStatus.FAILED else 0
             session.add(
                 Check(
                     link_id=link_id,
                     checked_at=now,
-                    status=status,
+                    status=check_status,
                     http_status=http_status,
                     error=error,
                 )
             )
+        return result
+
+    @staticmethod
+    def _failing_streak(session: Session, link_id: int) -> list[datetime]:
+        """When this link's failed checks since its last check of any other status were."""
+        last_other = (
+            select(func.coalesce(func.max(Check.id), 0))
+            .where(Check.link_id == link_id, Check.status != LinkStatus.FAILED)
+            .scalar_subquery()
+        )
+        query = select(Check.checked_at).where(
+            Check.link_id == link_id, Check.status == LinkStatus.FAILED, Check.id > last_other
+        )
+        return list(session.scalars(query))
 
     # -- index bookkeeping ------------------------------------------------------------------
 
@@ -377,17 +363,3 @@ class Store:
     def get_link(self, link_id: int) -> Link | None:
         with self.session() as session:
             return session.get(Link, link_id)
-
-
-def unsupported_reason(content_type: str | None) -> str:
-    return f"{content_type or 'this content type'} has no text to extract"
-
-
-def as_datetime(value: str | None) -> datetime | None:
-    """Parses an ISO date from extraction metadata; anything else is dropped."""
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None

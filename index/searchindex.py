@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from whoosh import index as whoosh_index
-
 from index import _search
-from index._codec import Codec
 from index._readers import SearcherPool
-from index._schema import record_fields, schema
+from index._rebuild import build as build_index
 from index._store import Store
 from index._types import IndexRecord, IndexUnavailable, QueryError, SearchPage, SearchQuery
 from index._values import SegmentValues
 from index._writer import IndexWriter
 
 log = logging.getLogger(__name__)
-
-# A rebuild writes one segment per this many documents: Whoosh flushes a segment from memory,
-# and merging segments afterwards would cost as much again (see _merge.py).
-REBUILD_SEGMENT_DOCS = 5_000
 
 
 class SearchIndex:
@@ -65,18 +57,19 @@ class SearchIndex:
             lock_timeout=self._lock_timeout,
         )
 
-    def rebuild(self, records: Iterable[IndexRecord]) -> int:
+    def rebuild(self, records: Iterable[IndexRecord], *, workers: int | None = None) -> int:
         """Replace the whole index with ``records``; returns how many were indexed.
 
         Builds a new index beside the current one and switches to it atomically. Holds the
         write lock throughout, so other writers wait (and fail after their lock timeout)
-        rather than write to the index being replaced.
+        rather than write to the index being replaced. Large rebuilds index in ``workers``
+        processes (default: one per core, at most 4); repeated ids keep the first record.
         """
         with self._store.lock(self._lock_timeout):
             self._store.cleanup(holding_lock=True)
             build = self._store.new_build()
             try:
-                count = _build(build, records)
+                count = build_index(build, records, workers)
                 self._store.publish(build)
             except BaseException:
                 shutil.rmtree(build, ignore_errors=True)
@@ -123,28 +116,3 @@ class SearchIndex:
 
     def close(self) -> None:
         self._pool.close()
-
-
-def _build(folder: Path, records: Iterable[IndexRecord]) -> int:
-    ix = whoosh_index.create_in(str(folder), schema())
-    seen: set[int] = set()
-    writer = ix.writer(limitmb=256, codec=Codec())
-    in_segment = 0
-    try:
-        for record in records:
-            if record.id in seen:
-                log.warning("rebuild: id %s given twice; keeping the first", record.id)
-                continue
-            seen.add(record.id)
-            writer.add_document(**record_fields(record))
-            in_segment += 1
-            if in_segment >= REBUILD_SEGMENT_DOCS:
-                writer.commit(merge=False)
-                writer = ix.writer(limitmb=256, codec=Codec())
-                in_segment = 0
-        writer.commit(merge=False)
-    except BaseException:
-        with contextlib.suppress(Exception):
-            writer.cancel()
-        raise
-    return len(seen)

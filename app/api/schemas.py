@@ -127,3 +127,59 @@ class Accepted(BaseModel):
     ids: list[int] = Field(
         description="Link ids, in the order given; a URL already stored keeps its id."
     )
+
+
+class SnapshotSummary(BaseModel):
+    id: int = Field(description="Snapshot id, unique across links.")
+    fetched_at: datetime = Field(description="When this copy was fetched (UTC).")
+    status: str = Field(description="ok, or unsupported when the type has no text.")
+    http_status: int | None = Field(description="HTTP status the page was fetched with.")
+    size: int = Field(description="Bytes of the body, decompressed.")
+    content_hash: str = Field(description="SHA-256 of the body, hex.")
+    content_type: str | None = Field(description="MIME type of the body.")
+    final_url: str = Field(description="Where the body was found, after redirects.")
+    title: str | None = Field(description="Title the page gave itself.")
+    current: bool = Field(description="True for the copy the link shows and search finds.")
+
+
+class SnapshotList(BaseModel):
+    link_id: int = Field(description="Link id.")
+    total: int = Field(description="Snapshots of this link: one per change of content.")
+    items: list[SnapshotSummary] = Field(description="Newest first.")
+
+
+class SnapshotDetail(SnapshotSummary):
+    author: str | None = Field(description="Author named by the page.")
+    published: str | None = Field(description="Publication date named by the page (ISO).")
+    language: str | None = Field(description="Language of the page.")
+    etag: str | None = Field(description="ETag the server sent, used for conditional checks.")
+    last_modified: str | None = Field(description="Last-Modified the server sent.")
+    text: str = Field(description="The text extracted from this copy, in full.")
+
+
+class SnapshotDiff(BaseModel):
+    link_id: int = Field(description="Link id.")
+    from_: SnapshotSummary = Field(
+        serialization_alias="from", description="The older side of the diff."
+    )
+    to: SnapshotSummary = Field(description="The newer side of the diff.")
+    added: int = Field(description="Lines only in `to`.")
+    removed: int = Field(description="Lines only in `from`.")
+    truncated: bool = Field(
+        description="True when a text was too long and only its start compared."
+    )
+    diff: str = Field(description="Unified diff of the two texts (plain text, not HTML).")
+
+
+class CheckItem(BaseModel):
+    checked_at: datetime = Field(description="When the link was fetched (UTC).")
+    status: str = Field(description="What the check found: ok, failed, dead, blocked, unsupported.")
+    http_status: int | None = Field(description="HTTP status, when there was a response.")
+    error: str | None = Field(description="Why the check did not bring a page.")
+    changed: bool = Field(description="True when the check brought a new snapshot.")
+    snapshot_id: int | None = Field(description="The snapshot current after this check.")
+
+
+class CheckList(BaseModel):
+    link_id: int = Field(description="Link id.")
+    items: list[CheckItem] = Field(description="Newest first.")

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 
+from app.api.routes_history import pick_pair
 from app.api.routes_search import run_search
 from app.deps import IndexDep, SessionDep
+from app.diffs import diff_snapshots
 from app.queries import (
     LinkView,
     link_checks,
+    link_snapshot,
+    link_snapshots,
     link_view,
     links_in_section,
     recent_links,
@@ -98,23 +103,72 @@ def _browse(
     )
 
 
-@router.api_route("/links/{link_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def reader(request: Request, link_id: str, session: SessionDep) -> HTMLResponse:
+def _number(value: str | None) -> int:
+    """A positive id from a path or query value; 0 for anything else."""
+    if value is None or not value.isascii() or not value.isdigit():
+        return 0
+    number = int(value)
+    return number if 0 < number < 2**62 else 0
+
+
+def _view(session: SessionDep, link_id: str) -> LinkView:
     # A str path parameter: "/links/abc" is a missing page (404), not a validation error.
-    number = int(link_id) if link_id.isascii() and link_id.isdigit() else 0
-    view = link_view(session, number) if 0 < number < 2**62 else None
+    number = _number(link_id)
+    view = link_view(session, number) if number else None
     if view is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "There is no archived link with this id.")
+    return view
+
+
+@router.api_route("/links/{link_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def reader(request: Request, link_id: str, session: SessionDep) -> HTMLResponse:
+    view = _view(session, link_id)
     q = request.query_params.get("q", "")[:2000]
+    snap = view.snapshot
+    asked = request.query_params.get("snapshot")
+    if asked is not None:
+        # An earlier copy, chosen from the history below.
+        snap = link_snapshot(session, view.link.id, _number(asked))
+        if snap is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "This link has no such snapshot.")
+    history = link_snapshots(session, view.link.id)
     return templates.TemplateResponse(
         request,
         "reader.html",
         {
             "view": view,
             "link": view.link,
-            "snap": view.snapshot,
+            "snap": snap,
+            "earlier": snap is not None and snap.id != view.link.snapshot_id,
+            "snapshots": history,
+            "previous": dict(itertools.pairwise(item.id for item in history)),
             "checks": link_checks(session, view.link.id),
             "state": SearchState(q=q),
             "back": SearchState(q=q).url() if q else "/",
+        },
+    )
+
+
+@router.api_route("/links/{link_id}/diff", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def diff_page(request: Request, link_id: str, session: SessionDep) -> HTMLResponse:
+    """What changed between two snapshots: escaped text lines, added and removed marked."""
+    view = _view(session, link_id)
+    params = request.query_params
+    from_id = _number(params.get("from")) if params.get("from") else None
+    to_id = _number(params.get("to")) if params.get("to") else None
+    try:
+        older, newer = pick_pair(session, view.link.id, from_id, to_id)
+    except HTTPException as exc:
+        raise HTTPException(exc.status_code, str(exc.detail)[:300]) from None
+    return templates.TemplateResponse(
+        request,
+        "diff.html",
+        {
+            "view": view,
+            "link": view.link,
+            "older": older,
+            "newer": newer,
+            "diff": diff_snapshots(older, newer),
+            "state": SearchState(),
         },
     )

@@ -151,3 +151,31 @@ def test_replaced_generations_are_removed_after_a_grace_period(
     generations = [p for p in index.path.iterdir() if p.name.startswith("gen-")]
     assert len(generations) <= 2
     assert index.indexed_ids() == {3}
+
+
+def test_parallel_rebuild_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("index._rebuild.REBUILD_SEGMENT_DOCS", 6)  # 7 segments
+    serial = SearchIndex(tmp_path / "serial")
+    parallel = SearchIndex(tmp_path / "parallel")
+    assert serial.rebuild(corpus(), workers=1) == 40
+    assert parallel.rebuild(corpus(), workers=2) == 40
+    assert len(Store(parallel.path).open()._segments()) == 7
+    assert parallel.indexed_ids() == serial.indexed_ids()
+    for q in ["python", "memory garbage", '"garbage collector"', "parser -python", "title:notes"]:
+        assert summary(parallel, q) == summary(serial, q), q
+
+
+def test_failed_parallel_rebuild_leaves_the_old_index(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("index._rebuild.REBUILD_SEGMENT_DOCS", 5)
+    add_all(index, [record(1, text="survivor")])
+
+    def broken() -> Iterator[IndexRecord]:
+        yield from corpus()[:20]
+        raise OSError("database went away")
+
+    with pytest.raises(OSError, match="went away"):
+        index.rebuild(broken(), workers=2)
+    assert index.indexed_ids() == {1}
+    assert not [p for p in index.path.iterdir() if p.name.startswith("build-")]

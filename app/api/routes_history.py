@@ -1,0 +1,174 @@
+"""A link's history: its snapshots (one per change of content), its checks, and diffs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, status
+from sqlalchemy.orm import Session
+
+from app.api.schemas import (
+    CheckItem,
+    CheckList,
+    ErrorResponse,
+    SnapshotDetail,
+    SnapshotDiff,
+    SnapshotList,
+    SnapshotSummary,
+)
+from app.deps import SessionDep
+from app.diffs import diff_snapshots
+from app.queries import link_checks, link_snapshot, link_snapshots
+from archiver.models import Link, Snapshot
+
+router = APIRouter(tags=["history"])
+
+LinkId = Annotated[int, Path(ge=1, le=2**62, description="Link id.")]
+SnapshotId = Annotated[int, Path(ge=1, le=2**62, description="Snapshot id.")]
+_NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorResponse, "description": "No such link, or no such snapshot of it."}
+}
+
+
+def _link(session: Session, link_id: int) -> Link:
+    link = session.get(Link, link_id)
+    if link is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no link with id {link_id}")
+    return link
+
+
+def summary(snapshot: Snapshot, link: Link) -> SnapshotSummary:
+    return SnapshotSummary(
+        id=snapshot.id,
+        fetched_at=snapshot.fetched_at,
+        status="unsupported" if snapshot.kind == "unsupported" else "ok",
+        http_status=snapshot.http_status,
+        size=snapshot.size,
+        content_hash=snapshot.content_hash,
+        content_type=snapshot.content_type,
+        final_url=snapshot.final_url,
+        title=snapshot.title,
+        current=snapshot.id == link.snapshot_id,
+    )
+
+
+@router.get(
+    "/api/links/{link_id}/snapshots",
+    response_model=SnapshotList,
+    responses=_NOT_FOUND,
+    summary="A link's snapshots, newest first",
+)
+def snapshots(session: SessionDep, link_id: LinkId) -> SnapshotList:
+    link = _link(session, link_id)
+    items = [summary(snap, link) for snap in link_snapshots(session, link_id)]
+    return SnapshotList(link_id=link_id, total=len(items), items=items)
+
+
+@router.get(
+    "/api/links/{link_id}/snapshots/{snapshot_id}",
+    response_model=SnapshotDetail,
+    responses=_NOT_FOUND,
+    summary="One snapshot, with its text",
+)
+def snapshot_detail(
+    session: SessionDep, link_id: LinkId, snapshot_id: SnapshotId
+) -> SnapshotDetail:
+    link = _link(session, link_id)
+    snap = link_snapshot(session, link_id, snapshot_id)
+    if snap is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"link {link_id} has no snapshot {snapshot_id}"
+        )
+    return SnapshotDetail(
+        **summary(snap, link).model_dump(),
+        author=snap.author,
+        published=snap.published,
+        language=snap.language,
+        etag=snap.etag,
+        last_modified=snap.last_modified,
+        text=snap.text,
+    )
+
+
+@router.get(
+    "/api/links/{link_id}/checks",
+    response_model=CheckList,
+    responses=_NOT_FOUND,
+    summary="Every check of a link, newest first",
+)
+def checks(
+    session: SessionDep,
+    link_id: LinkId,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Checks to return.")] = 100,
+) -> CheckList:
+    _link(session, link_id)
+    items = [
+        CheckItem(
+            checked_at=check.checked_at,
+            status=check.status,
+            http_status=check.http_status,
+            error=check.error,
+            changed=check.changed,
+            snapshot_id=check.snapshot_id,
+        )
+        for check in link_checks(session, link_id, limit)
+    ]
+    return CheckList(link_id=link_id, items=items)
+
+
+def pick_pair(
+    session: Session, link_id: int, from_id: int | None, to_id: int | None
+) -> tuple[Snapshot, Snapshot]:
+    """The two snapshots to compare: `to` defaults to the newest, `from` to the one before
+    `to`. HTTPException 404 when one is missing or the link has a single snapshot."""
+    history = link_snapshots(session, link_id)  # newest first
+    by_id = {snap.id: snap for snap in history}
+    for name, wanted in (("from", from_id), ("to", to_id)):
+        if wanted is not None and wanted not in by_id:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, f"{name}: link {link_id} has no snapshot {wanted}"
+            )
+    if not history:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"link {link_id} has no snapshots")
+    newer = by_id[to_id] if to_id is not None else history[0]
+    if from_id is not None:
+        return by_id[from_id], newer
+    older = history[history.index(newer) + 1 :]
+    if not older:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"snapshot {newer.id} is the first of link {link_id}: nothing to compare it with",
+        )
+    return older[0], newer
+
+
+@router.get(
+    "/api/links/{link_id}/diff",
+    response_model=SnapshotDiff,
+    responses=_NOT_FOUND,
+    summary="What changed between two snapshots, as a unified text diff",
+)
+def diff(
+    session: SessionDep,
+    link_id: LinkId,
+    from_id: Annotated[
+        int | None,
+        Query(alias="from", ge=1, le=2**62, description="Older snapshot; default: before `to`."),
+    ] = None,
+    to_id: Annotated[
+        int | None,
+        Query(alias="to", ge=1, le=2**62, description="Newer snapshot; default: newest."),
+    ] = None,
+) -> SnapshotDiff:
+    link = _link(session, link_id)
+    older, newer = pick_pair(session, link_id, from_id, to_id)
+    result = diff_snapshots(older, newer)
+    return SnapshotDiff(
+        link_id=link_id,
+        from_=summary(older, link),
+        to=summary(newer, link),
+        added=result.added,
+        removed=result.removed,
+        truncated=result.truncated,
+        diff=result.unified,
+    )

@@ -1,0 +1,161 @@
+"""`linkvault refresh`: re-check archived links, record what changed, find what rotted."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from sqlalchemy import select
+
+from app import output
+from app.cli_common import (
+    AllowPrivate,
+    Concurrency,
+    DataDir,
+    Deadline,
+    PerHost,
+    Workers,
+    err,
+    fail,
+    settings_from,
+)
+from app.settings import Settings
+from app.vault import Vault
+from archiver.durations import format_duration, parse_duration
+from archiver.models import Link, LinkStatus
+from archiver.pipeline import LinkDone
+from archiver.refresh import RefreshSelection, refresh_tasks
+from archiver.urls import normalize_url
+
+
+def refresh(
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Only these links (URLs as archived), whatever their age.", show_default=False
+        ),
+    ] = None,
+    failed: Annotated[
+        bool,
+        typer.Option("--failed", help="Only failed links, without waiting for their retry delay."),
+    ] = False,
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            metavar="AGE",
+            help="Links last checked more than AGE ago: 7d, 12h, 30m, 2w "
+            "[default: LINKVAULT_REFRESH_AFTER, plus failed links due a retry].",
+            show_default=False,
+        ),
+    ] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every link, whatever its age.")
+    ] = False,
+    repeat: Annotated[
+        bool,
+        typer.Option(
+            "--repeat",
+            help="Keep going: refresh, wait LINKVAULT_REFRESH_INTERVAL (6h), refresh again.",
+        ),
+    ] = False,
+    data_dir: DataDir = None,
+    concurrency: Concurrency = None,
+    per_host: PerHost = None,
+    deadline: Deadline = None,
+    allow_private: AllowPrivate = None,
+    workers: Workers = None,
+) -> None:
+    """Re-check archived links: a changed page gets a new snapshot, an unchanged one only a
+    check in its history (a 304 when the site supports conditional requests).
+
+    Links whose text or status changed are re-indexed; a link that keeps failing over time
+    (LINKVAULT_DEAD_AFTER_FAILURES checks, LINKVAULT_FAILURE_SPACING apart) or answers
+    404/410 becomes dead, its last copy still searchable; a dead link that answers again is
+    ok. Exits 0 when the run completed, 2 for unknown URLs or a malformed AGE.
+    """
+    settings = settings_from(
+        data_dir=data_dir,
+        concurrency=concurrency,
+        per_host_concurrency=per_host,
+        page_deadline=deadline,
+        allow_private=allow_private,
+        extract_workers=workers,
+    )
+    try:
+        age = None if older_than is None else parse_duration(older_than)
+    except ValueError as exc:
+        raise fail(f"--older-than: {exc}") from None
+    vault = Vault(settings)
+    try:
+        link_ids = _link_ids(vault, urls) if urls else None
+        selection = RefreshSelection(
+            older_than=age, failed_only=failed, everything=everything, link_ids=link_ids
+        )
+        while True:
+            if not repeat:
+                _refresh_once(vault, settings, selection)
+                break
+            try:
+                _refresh_once(vault, settings, selection)
+            except Exception as exc:  # a scheduled run must outlive one bad round
+                err.print(f"[red]error:[/] this refresh failed: {escape(repr(exc))}")
+            pause = settings.refresh_interval
+            err.print(f"Next refresh in {format_duration(pause)}.")
+            time.sleep(pause.total_seconds())
+    except KeyboardInterrupt:
+        err.print("Interrupted; what was checked is kept.")
+        raise typer.Exit(130) from None
+    finally:
+        vault.close()
+
+
+def _link_ids(vault: Vault, urls: list[str]) -> list[int]:
+    ids: list[int] = []
+    unknown: list[str] = []
+    with vault.store.session() as session:
+        for url in urls:
+            try:
+                normalized = normalize_url(url.strip())
+            except ValueError:
+                normalized = url.strip()
+            found = session.scalar(select(Link.id).where(Link.normalized_url == normalized))
+            if found is None:
+                unknown.append(url)
+            else:
+                ids.append(found)
+    if unknown:
+        names = ", ".join(unknown)
+        raise fail(f"not in the archive (add them with `linkvault archive`): {names}")
+    return ids
+
+
+def _refresh_once(vault: Vault, settings: Settings, selection: RefreshSelection) -> None:
+    tasks = refresh_tasks(vault.store, selection, settings.refresh_after)
+    err.print(f"{len(tasks)} links to re-check.")
+    before = {task.id: task.status for task in tasks}
+    moves: Counter[str] = Counter()
+    with output.ArchiveProgress(err, total=len(tasks), label="refreshing") as progress:
+
+        def done(item: LinkDone) -> None:
+            previous = before.get(item.link_id)
+            if item.changed:
+                moves["changed (new snapshot)"] += 1
+            elif item.status in (LinkStatus.OK, LinkStatus.UNSUPPORTED):
+                moves["unchanged"] += 1
+            if item.status is LinkStatus.DEAD and previous != LinkStatus.DEAD:
+                moves["newly dead"] += 1
+            elif item.status is LinkStatus.OK and previous in (LinkStatus.DEAD, LinkStatus.FAILED):
+                moves["back again"] += 1
+            progress.advance(item)
+
+        summary = vault.refresh(tasks, on_done=done)
+    ids = [task.id for task in tasks]
+    output.print_summary(
+        err, vault.store, ids, summary, title="This refresh", problems_title="Needs attention"
+    )
+    if moves:
+        err.print(escape(", ".join(f"{count} {what}" for what, count in moves.items())) + ".")

@@ -1,0 +1,33 @@
+"""The SQLAlchemy engine, with SQLite tuned for one writer and many readers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+
+# Writers wait this long for another process's transaction before SQLite says "locked".
+BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with SQLite tuned for one writer and many readers (WAL, busy timeout)."""
+    is_sqlite = url.startswith("sqlite")
+    connect_args: dict[str, Any] = {}
+    if is_sqlite:
+        connect_args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    engine = create_engine(url, connect_args=connect_args)
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    # NORMAL is durable in WAL mode except for the last transactions on power loss,
+    # never corrupting; FULL would fsync every link.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

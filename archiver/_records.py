@@ -1,0 +1,83 @@
+"""Plain values the store takes and gives: detached from any session, picklable."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCounts:
+    new: int
+    existing: int
+    link_ids: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkTask:
+    """What the pipeline needs to fetch a link, detached from any session."""
+
+    id: int
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    status: str | None = None  # before this fetch, so a run can tell what changed
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    """A fetched page as the extraction worker hands it back."""
+
+    final_url: str
+    http_status: int | None
+    content_type: str | None
+    headers: dict[str, str]
+    content_hash: str
+    raw_compressed: bytes
+    size: int
+    kind: str
+    text: str
+    title: str | None
+    author: str | None
+    published: str | None
+    sitename: str | None
+    description: str | None
+    language: str | None
+    error: str | None = None  # why there is no text, for unsupported pages
+
+
+def compress(body: bytes) -> bytes:
+    return zlib.compress(body, 6)
+
+
+def decompress(raw: bytes) -> bytes:
+    return zlib.decompress(raw) if raw else b""
+
+
+def same_text(current: Any, page: StoredPage) -> bool:
+    """Bytes that differ only where the extractor looks away (a timestamp in the footer, a
+    token, an ad) are the same content: the text and title decide, not the markup."""
+    return (
+        current.id is not None
+        and current.kind == page.kind
+        and page.kind != "unsupported"
+        and current.text == page.text
+        and current.title == page.title
+    )
+
+
+def unsupported_reason(content_type: str | None) -> str:
+    return f"{content_type or 'this content type'} has no text to extract"
+
+
+def as_datetime(value: str | None) -> datetime | None:
+    """Parses an ISO date from extraction metadata; anything else is dropped."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

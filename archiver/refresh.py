@@ -1,0 +1,97 @@
+"""Which links a refresh re-checks, each with what a conditional request needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from archiver.models import Link, LinkStatus, Snapshot, utcnow
+from archiver.store import LinkTask, Store
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshSelection:
+    """What `linkvault refresh` was asked for.
+
+    By default: links last checked longer than `refresh_after` ago (or never), and failed links
+    whose retry delay has passed. `older_than` replaces that age (and drops the retry rule);
+    `failed_only` keeps failed links only, whatever their age unless `older_than` is given;
+    `everything` ignores age; `link_ids` names the links, whatever their age.
+    """
+
+    older_than: timedelta | None = None
+    failed_only: bool = False
+    everything: bool = False
+    link_ids: Sequence[int] | None = None
+
+
+def refresh_tasks(
+    store: Store,
+    selection: RefreshSelection,
+    refresh_after: timedelta,
+    now: datetime | None = None,
+) -> list[LinkTask]:
+    """The links due, in list order, with the current copy's validators and hash."""
+    now = now or utcnow()
+    query = (
+        select(
+            Link.id,
+            Link.url,
+            Link.status,
+            Link.checked_at,
+            Link.failure_count,
+            Snapshot.etag,
+            Snapshot.last_modified,
+            Snapshot.content_hash,
+        )
+        .outerjoin(Snapshot, Link.snapshot_id == Snapshot.id)
+        .order_by(Link.position, Link.id)
+    )
+    if selection.failed_only:
+        query = query.where(Link.status == LinkStatus.FAILED)
+    wanted = None if selection.link_ids is None else set(selection.link_ids)
+    tasks: list[LinkTask] = []
+    with store.session() as session:
+        for row in session.execute(query):
+            if wanted is not None and row.id not in wanted:
+                continue
+            if not _due(
+                row.status, row.checked_at, row.failure_count, selection, store, refresh_after, now
+            ):
+                continue
+            tasks.append(
+                LinkTask(
+                    id=row.id,
+                    url=row.url,
+                    etag=row.etag,
+                    last_modified=row.last_modified,
+                    content_hash=row.content_hash,
+                    status=row.status,
+                )
+            )
+    return tasks
+
+
+def _due(
+    status: str,
+    checked_at: datetime | None,
+    failure_count: int,
+    selection: RefreshSelection,
+    store: Store,
+    refresh_after: timedelta,
+    now: datetime,
+) -> bool:
+    if selection.everything:
+        return True
+    if selection.older_than is not None:
+        return checked_at is None or checked_at <= now - selection.older_than
+    if selection.link_ids is not None or selection.failed_only:
+        return True
+    if checked_at is None or checked_at <= now - refresh_after:
+        return True
+    if status == LinkStatus.FAILED:
+        return checked_at <= now - store.rot.retry_delay(failure_count, refresh_after)
+    return False

@@ -1,0 +1,202 @@
+"""Restores an archive from a linkvault JSON export (archiver/export.py), without fetching.
+
+Into an empty database the links keep their ids, so every `/links/{id}` address and every
+search result stays the same. Into one that already holds links, the export's links are
+added after them with new ids, and a link already present (same normalised URL) is kept as
+it is. Either way the restore is one transaction: a malformed export changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archiver.export import EXPORT_FORMAT, EXPORT_VERSION
+from archiver.models import Check, Link, LinkStatus, Snapshot
+from archiver.store import Store, compress
+from archiver.urls import normalize_url
+
+_SNIFF_BYTES = 512
+_STATUSES = {status.value for status in LinkStatus}
+
+
+class ExportError(ValueError):
+    """The file is not a linkvault export this version can read; the message says why."""
+
+
+@dataclass(slots=True)
+class RestoreReport:
+    links: int = 0
+    existing: int = 0
+    snapshots: int = 0
+    checks: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        present = f" ({self.existing} already here, kept as they are)" if self.existing else ""
+        return (
+            f"{self.links} links{present}, {self.snapshots} snapshots, {self.checks} checks; "
+            "nothing fetched."
+        )
+
+
+def is_export(path: Path) -> bool:
+    """Whether a file is a linkvault JSON export, by its first bytes (the format comes first)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError:
+        return False  # the list reader reports missing and unreadable files
+    head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return head.startswith(b"{") and f'"{EXPORT_FORMAT}"'.encode() in head
+
+
+def load_export(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = json.load(handle)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ExportError(f"{path}: cannot read the export: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+        raise ExportError(f"{path}: not a linkvault export")
+    if data.get("version") != EXPORT_VERSION:
+        raise ExportError(
+            f"{path}: export version {data.get('version')!r}; this linkvault reads "
+            f"version {EXPORT_VERSION}"
+        )
+    if not isinstance(data.get("links"), list):
+        raise ExportError(f"{path}: the export has no list of links")
+    return data
+
+
+def restore_export(store: Store, data: Mapping[str, Any]) -> RestoreReport:
+    """Adds the export's links, snapshots and checks; marks the links for indexing."""
+    report = RestoreReport()
+    with store.session() as session:
+        empty = not session.scalar(select(func.count(Link.id)))
+        offset = 0 if empty else session.scalar(select(func.max(Link.position))) or 0
+        for number, item in enumerate(data["links"], start=1):
+            try:
+                _restore_link(session, item, empty, offset, report)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ExportError(f"link {number} of the export is malformed: {exc}") from None
+    return report
+
+
+def _restore_link(
+    session: Session, item: Mapping[str, Any], keep_ids: bool, offset: int, report: RestoreReport
+) -> None:
+    url = _text(item["url"])
+    normalized = item.get("normalized_url") or normalize_url(url)
+    if session.scalar(select(Link.id).where(Link.normalized_url == normalized)) is not None:
+        report.existing += 1
+        return
+    status = item.get("status") or LinkStatus.PENDING.value
+    if status not in _STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    position = item.get("position")
+    link = Link(
+        id=int(item["id"]) if keep_ids else None,
+        url=url,
+        normalized_url=normalized,
+        title=item.get("title"),
+        section=item.get("section"),
+        tags=list(item.get("tags") or []),
+        source=item.get("source"),
+        source_line=item.get("source_line"),
+        position=None if position is None else int(position) + offset,
+        status=status,
+        error=item.get("error"),
+        http_status=item.get("http_status"),
+        failure_count=int(item.get("failure_count") or 0),
+        created_at=_when(item.get("created_at")) or datetime.now(UTC),
+        checked_at=_when(item.get("checked_at")),
+        archived_at=_when(item.get("archived_at")),
+        dead_since=_when(item.get("dead_since")),
+    )
+    session.add(link)
+    session.flush()
+    report.links += 1
+    new_ids: dict[int, int] = {}
+    for snap_item in item.get("snapshots") or []:
+        snapshot = _snapshot(link, snap_item, report)
+        session.add(snapshot)
+        session.flush()
+        new_ids[int(snap_item["id"])] = snapshot.id
+        report.snapshots += 1
+    current = item.get("snapshot")
+    if current is not None:
+        link.snapshot_id = new_ids[int(current)]
+        link.needs_index = True
+    for check_item in item.get("checks") or []:
+        old = check_item.get("snapshot")
+        session.add(
+            Check(
+                link_id=link.id,
+                checked_at=_when(check_item["checked_at"]),
+                status=check_item["status"],
+                http_status=check_item.get("http_status"),
+                error=check_item.get("error"),
+                snapshot_id=None if old is None else new_ids.get(int(old)),
+                changed=bool(check_item.get("changed")),
+            )
+        )
+        report.checks += 1
+
+
+def _snapshot(link: Link, item: Mapping[str, Any], report: RestoreReport) -> Snapshot:
+    encoded = item.get("body_base64")
+    try:
+        body = None if encoded is None else base64.b64decode(encoded, validate=True)
+    except (binascii.Error, TypeError):
+        raise ValueError(f"snapshot {item.get('id')}: body is not base64") from None
+    content_hash = _text(item["content_hash"])
+    if body is not None and hashlib.sha256(body).hexdigest() != content_hash:
+        report.problems.append(
+            f"{link.url}: snapshot {item.get('id')} does not match its content hash "
+            "(restored as it is)"
+        )
+    return Snapshot(
+        link_id=link.id,
+        fetched_at=_when(item["fetched_at"]),
+        http_status=item.get("http_status"),
+        final_url=item.get("final_url") or link.url,
+        content_type=item.get("content_type"),
+        content_hash=content_hash,
+        etag=item.get("etag"),
+        last_modified=item.get("last_modified"),
+        size=int(item.get("size") or (len(body) if body else 0)),
+        kind=_text(item["kind"]),
+        title=item.get("title"),
+        author=item.get("author"),
+        published=item.get("published"),
+        sitename=item.get("sitename"),
+        description=item.get("description"),
+        language=item.get("language"),
+        text=item.get("text") or "",
+        raw=compress(body) if body else b"",
+        headers=dict(item.get("headers") or {}),
+    )
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(_text(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
