@@ -95,11 +95,48 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return elapsed, sum(cpu.values())
 
 
+def one_round(
+    server: ConditionalPageServer,
+    args: argparse.Namespace,
+    tmp: Path,
+    archives: list[tuple[float, float]],
+    refreshes: list[tuple[float, float]],
+) -> tuple[int, int]:
+    """Archives every page into a fresh data directory, then refreshes them all."""
+    listing = tmp / "list.txt"
+    urls = (f"http://127.0.0.1:{server.port}/post/{i}" for i in range(args.pages))
+    listing.write_text("\n".join(urls) + "\n")
+    data = tmp / "data"
+    env = dict(os.environ)
+    env.update(
+        LINKVAULT_DATA_DIR=str(data),
+        LINKVAULT_ALLOW_PRIVATE="true",
+        LINKVAULT_CONCURRENCY=str(args.concurrency),
+        # Every page sits on one host here; real lists spread over many.
+        LINKVAULT_PER_HOST_CONCURRENCY=str(args.concurrency),
+    )
+    linkvault = [sys.executable, "-m", "app"]
+    full = server.full
+    archives.append(timed([*linkvault, "archive", str(listing)], env))
+    assert server.full - full == args.pages, "every page was fetched in full to archive it"
+    refreshes.append(timed([*linkvault, "refresh", "--all"], env))
+    assert server.full - full == args.pages, "the refresh fetched nothing in full"
+    with sqlite3.connect(data / "linkvault.db") as db:
+        snapshots = db.execute("select count(*) from snapshots").fetchone()[0]
+        not_modified = db.execute(
+            "select count(*) from checks where http_status = 304 and not changed"
+        ).fetchone()[0]
+    return snapshots, not_modified
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per response")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="measure each N times (fresh data), keep the best"
+    )
     args = parser.parse_args()
 
     server = ConditionalPageServer(args.pages, args.latency).start()
@@ -109,29 +146,12 @@ def main() -> None:
         f"pages: {args.pages} of {size:.0f} KB, latency: {args.latency * 1000:.0f} ms, "
         f"concurrency: {args.concurrency}, cores: {cores}"
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        listing = Path(tmp) / "list.txt"
-        urls = (f"http://127.0.0.1:{server.port}/post/{i}" for i in range(args.pages))
-        listing.write_text("\n".join(urls) + "\n")
-        data = Path(tmp) / "data"
-        env = dict(os.environ)
-        env.update(
-            LINKVAULT_DATA_DIR=str(data),
-            LINKVAULT_ALLOW_PRIVATE="true",
-            LINKVAULT_CONCURRENCY=str(args.concurrency),
-            # Every page sits on one host here; real lists spread over many.
-            LINKVAULT_PER_HOST_CONCURRENCY=str(args.concurrency),
-        )
-        linkvault = [sys.executable, "-m", "app"]
-        archive_s, archive_cpu = timed([*linkvault, "archive", str(listing)], env)
-        assert server.full == args.pages, f"{server.full} full responses while archiving"
-        refresh_s, refresh_cpu = timed([*linkvault, "refresh", "--all"], env)
-
-        with sqlite3.connect(data / "linkvault.db") as db:
-            snapshots = db.execute("select count(*) from snapshots").fetchone()[0]
-            not_modified = db.execute(
-                "select count(*) from checks where http_status = 304 and not changed"
-            ).fetchone()[0]
+    archives: list[tuple[float, float]] = []
+    refreshes: list[tuple[float, float]] = []
+    for _ in range(args.rounds):
+        with tempfile.TemporaryDirectory() as tmp:
+            snapshots, not_modified = one_round(server, args, Path(tmp), archives, refreshes)
+    (archive_s, archive_cpu), (refresh_s, refresh_cpu) = min(archives), min(refreshes)
 
     archive_rate = args.pages / archive_s
     refresh_rate = args.pages / refresh_s
@@ -144,12 +164,15 @@ def main() -> None:
         f"CPU {refresh_cpu / args.pages * 1000:.1f} ms per page"
     )
     print(
-        f"304s served: {server.not_modified}, recorded: {not_modified}; "
+        f"304s in the last round: {not_modified} recorded; "
         f"snapshots: {snapshots} (one per page: nothing re-archived)"
     )
     ceiling = args.concurrency / args.latency
     print(f"latency-bound ceiling for refresh: {ceiling:.0f} links/s")
-    print(f"speed-up: {refresh_rate / archive_rate:.1f}x (target >= 5x)")
+    print(
+        f"speed-up: {refresh_rate / archive_rate:.1f}x (target >= 5x); "
+        f"CPU per page: {archive_cpu / refresh_cpu:.1f}x less"
+    )
 
 
 if __name__ == "__main__":

@@ -8,12 +8,13 @@ and the facets for free. Scores are Whoosh's BM25F, summed over the matching ter
 exactly as Whoosh's And/Or matchers sum them; tests/index/test_engine.py compares both the
 matching documents and the scores with Whoosh's own search.
 
-This reads W3 codec internals (block ids/weights/values) of the pinned whoosh-reloaded 2.7.5;
-any other matcher type goes through the public matcher API instead.
+Blocks are read through the block arrays of our codec's matcher (_codec.py); any other matcher
+type goes through Whoosh's public matcher API instead.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import time
@@ -21,15 +22,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
-from whoosh.scoring import bm25
 
+from index._codec import LeafMatcher
 from index._parse import MAX_PREFIX_EXPANSIONS
 from index._values import SegmentValues
 
 _B, _K1 = 0.75, 1.2  # Whoosh's BM25F defaults
+# Probe a term document by document when it has this many times more postings than there are
+# documents left to check; read it whole otherwise.
+_PROBE_RATIO = 8
 
 
 @dataclass(slots=True)
@@ -50,6 +53,11 @@ class Engine:
             (sub, offset) for sub, offset in searcher.leaf_searchers() if sub.doc_count_all()
         ]
         self._postings: dict[tuple[int, str, bytes, bool], Postings] = {}
+        self._term_stats: dict[tuple[str, bytes], tuple[float, float]] = {}
+        self._dfs: dict[tuple[int, str, Any], int] = {}
+        # (segment, field, term) -> (documents probed, {document: weight} of those with it)
+        self._probed: dict[tuple[int, str, bytes], tuple[set[int], dict[int, float]]] = {}
+        self._avg_lengths: dict[str, float] = {}
         self.timed_out = False
 
     # -- matching -------------------------------------------------------------------------
@@ -88,12 +96,66 @@ class Engine:
         negative = [s.query for s in subqueries if isinstance(s, wq.Not)]
         if not positive:
             return set()
-        sets = sorted((self._docs(s, i) for s in positive), key=len)
-        found = sets[0].intersection(*sets[1:])
+        # Cheapest first; a word much more common than the documents still in the running is
+        # checked document by document (skipping whole blocks) instead of read in full.
+        ranked = sorted(positive, key=lambda s: self._estimate(s, i))
+        found = self._docs(ranked[0], i)
+        for s in ranked[1:]:
+            if not found:
+                break
+            terms = _term_leaves(s)
+            if terms is not None and self._estimate(s, i) > _PROBE_RATIO * len(found):
+                found = self._probe_any(i, terms, found)
+            else:
+                found &= self._docs(s, i)
         for s in negative:
             if not found:
                 break
             found -= self._docs(s, i)
+        return found
+
+    def _estimate(self, q: Any, i: int) -> float:
+        """Roughly how many postings evaluating ``q`` in segment ``i`` reads."""
+        terms = _term_leaves(q)
+        if terms is None:
+            return float("inf")
+        return sum(self._df(i, fieldname, text) for fieldname, text in terms)
+
+    def _df(self, i: int, fieldname: str, text: Any) -> int:
+        key = (i, fieldname, text)
+        found = self._dfs.get(key)
+        if found is None:
+            sub, _offset = self.leaves[i]
+            try:
+                found = int(sub.reader().doc_frequency(fieldname, text))
+            except (KeyError, TermNotFound):
+                found = 0
+            self._dfs[key] = found
+        return found
+
+    def _probe_any(self, i: int, terms: list[tuple[str, Any]], candidates: set[int]) -> set[int]:
+        """The candidates that contain any of ``terms``."""
+        found: set[int] = set()
+        for fieldname, text in terms:
+            found.update(self._probe(i, fieldname, text, candidates))
+            if len(found) == len(candidates):
+                break
+        return found
+
+    def _probe(self, i: int, fieldname: str, text: Any, docs: set[int]) -> dict[int, float]:
+        """{doc: weight} for the ``docs`` that contain the term, decoding only the blocks
+        that can hold them."""
+        key = self._key(i, fieldname, text, False)
+        cached = self._postings.get(key) or self._postings.get(key[:3] + (True,))
+        if cached is not None:
+            return {d: w for d, w in zip(cached.ids, cached.weights, strict=True) if d in docs}
+        probed = self._probed.get(key[:3])
+        if probed is not None and docs <= probed[0]:
+            return {d: w for d, w in probed[1].items() if d in docs}
+        sub, _offset = self.leaves[i]
+        post = _read_postings(sub.reader(), fieldname, key[2], False, within=sorted(docs))
+        found = dict(zip(post.ids, post.weights, strict=True))
+        self._probed[key[:3]] = (set(docs), found)
         return found
 
     def _phrase(self, q: Any, i: int) -> set[int]:
@@ -140,13 +202,16 @@ class Engine:
         sub, _offset = self.leaves[i]
         if fieldname not in self.searcher.schema:
             return Postings([], [], [] if values else None)
-        field = self.searcher.schema[fieldname]
-        btext = text if isinstance(text, bytes) else field.to_bytes(text)
-        key = (i, fieldname, btext, values)
-        found = self._postings.get(key) or self._postings.get((i, fieldname, btext, True))
+        key = self._key(i, fieldname, text, values)
+        found = self._postings.get(key) or self._postings.get(key[:3] + (True,))
         if found is None:
-            found = self._postings[key] = _read_postings(sub.reader(), fieldname, btext, values)
+            found = self._postings[key] = _read_postings(sub.reader(), fieldname, key[2], values)
         return found
+
+    def _key(self, i: int, fieldname: str, text: Any, values: bool) -> tuple[int, str, bytes, bool]:
+        if not isinstance(text, bytes):
+            text = self.searcher.schema[fieldname].to_bytes(text)
+        return (i, fieldname, text, values)
 
     # -- scoring --------------------------------------------------------------------------
 
@@ -171,28 +236,53 @@ class Engine:
             if time.monotonic() > self.deadline:
                 self.timed_out = True
                 break
-            field = self.searcher.schema[fieldname]
-            post = self._term(i, fieldname, btext)
-            if not post.ids:
-                continue
-            if not field.scorable:
+            weights = self._weights(i, fieldname, btext, docs)
+            if not self.searcher.schema[fieldname].scorable:
                 # Whoosh scores a match in an unscored field (domain:, an ID) by its weight.
-                for d, w in zip(post.ids, post.weights, strict=True):
-                    if d in acc:
-                        acc[d] += w
+                for d, w in weights:
+                    acc[d] += w
                 continue
-            text = field.from_bytes(btext)
-            idf = self.searcher.idf(fieldname, text)
-            avgfl = self.searcher.avg_field_length(fieldname) or 1
+            idf, avgfl = self._stats(fieldname, btext)
             lengths = self.values.lengths(leaf, fieldname)
-            if len(docs) * 8 < len(post.ids):
-                weight_of = dict(zip(post.ids, post.weights, strict=True))
-                pairs: Any = ((d, weight_of[d]) for d in docs if d in weight_of)
-            else:
-                pairs = ((d, w) for d, w in zip(post.ids, post.weights, strict=True) if d in docs)
-            for d, w in pairs:
-                acc[d] += bm25(idf, w, lengths[d], avgfl, _B, _K1)
+            # whoosh.scoring.bm25 with the per-term constants taken out of the loop.
+            top = idf * (_K1 + 1)
+            base = _K1 * (1 - _B)
+            per_length = _K1 * _B / avgfl
+            for d, w in weights:
+                acc[d] += top * w / (w + base + per_length * lengths[d])
         return acc
+
+    def _weights(self, i: int, fieldname: str, btext: bytes, docs: set[int]) -> Any:
+        """(doc, weight) for the ``docs`` containing the term."""
+        key = self._key(i, fieldname, btext, False)
+        post = self._postings.get(key) or self._postings.get(key[:3] + (True,))
+        probed = self._probed.get(key[:3])
+        if post is None and (
+            (probed is not None and docs <= probed[0])
+            or len(docs) * _PROBE_RATIO < self._df(i, fieldname, btext)
+        ):
+            return self._probe(i, fieldname, btext, docs).items()
+        if post is None:
+            post = self._term(i, fieldname, btext)
+        if len(docs) * 8 < len(post.ids):
+            weight_of = dict(zip(post.ids, post.weights, strict=True))
+            return [(d, weight_of[d]) for d in docs if d in weight_of]
+        return [(d, w) for d, w in zip(post.ids, post.weights, strict=True) if d in docs]
+
+    def _stats(self, fieldname: str, btext: bytes) -> tuple[float, float]:
+        """(idf, average field length) over the whole index, once per search and term."""
+        key = (fieldname, btext)
+        found = self._term_stats.get(key)
+        if found is None:
+            text = self.searcher.schema[fieldname].from_bytes(btext)
+            idf = float(self.searcher.idf(fieldname, text))
+            avgfl = self._avg_lengths.get(fieldname)
+            if avgfl is None:
+                avgfl = self._avg_lengths[fieldname] = (
+                    float(self.searcher.avg_field_length(fieldname) or 1) or 1.0
+                )
+            found = self._term_stats[key] = (idf, avgfl)
+        return found
 
     def _scoring_terms(self, q: Any, i: int) -> list[tuple[str, bytes]]:
         """(field, term) pairs that add to a matching document's score (not those under NOT),
@@ -224,6 +314,15 @@ class Engine:
         return terms
 
 
+def _term_leaves(q: Any) -> list[tuple[str, Any]] | None:
+    """The (field, text) terms of a Term or an Or of Terms (a word across fields), else None."""
+    if isinstance(q, wq.Term):
+        return [(q.fieldname, q.text)]
+    if isinstance(q, wq.Or) and all(isinstance(s, wq.Term) for s in q.subqueries):
+        return [(s.fieldname, s.text) for s in q.subqueries]
+    return None
+
+
 def _in_order(positions: list[set[int]], slop: int) -> bool:
     """Whether some position of the first word is followed by the others, each within
     ``slop`` positions of the previous one (slop 1: adjacent), like Whoosh's Phrase."""
@@ -239,7 +338,12 @@ def _in_order(positions: list[set[int]], slop: int) -> bool:
     return False
 
 
-def _read_postings(leaf: Any, fieldname: str, btext: bytes, values: bool) -> Postings:
+def _read_postings(
+    leaf: Any, fieldname: str, btext: bytes, values: bool, within: list[int] | None = None
+) -> Postings:
+    """A term's postings in one segment. With ``within`` (sorted document numbers), only the
+    blocks whose document range can hold one of them are decoded, and only those documents are
+    kept: block headers are small, the block data is what costs."""
     try:
         matcher = leaf.postings(fieldname, btext)
     except TermNotFound:
@@ -251,18 +355,23 @@ def _read_postings(leaf: Any, fieldname: str, btext: bytes, values: bool) -> Pos
     ids: list[int] = []
     weights: list[float] = []
     vals: list[bytes] | None = [] if values else None
-    if type(matcher) is W3LeafMatcher:
-        # A block at a time: decompress + unpickle are C calls; ids are delta-encoded.
+    if type(matcher) is LeafMatcher:
+        # A block at a time, from the machine arrays our codec writes (see _codec.py).
+        low = 0  # smallest document number the current block can hold
         while matcher.is_active():
-            if matcher._data is None:
-                matcher._read_data()
-            block_ids = list(itertools.accumulate(matcher._data[0]))
+            high = matcher._maxid
+            if within is not None and not _any_between(within, low, high):
+                low = high + 1
+                matcher._next_block()
+                continue
+            matcher._read_ids()
+            ids.extend(matcher._ids)
             matcher._read_weights()
-            ids.extend(block_ids)
             weights.extend(matcher._weights)
             if vals is not None:
                 matcher._read_values()
                 vals.extend(matcher._values)
+            low = high + 1
             matcher._next_block()
     else:
         while matcher.is_active():
@@ -271,10 +380,22 @@ def _read_postings(leaf: Any, fieldname: str, btext: bytes, values: bool) -> Pos
             if vals is not None:
                 vals.append(matcher.value())
             matcher.next()
-    if deleted:
-        keep = [n for n, d in enumerate(ids) if d not in deleted]
+    if within is not None and vals is None:
+        wanted = set(within).difference(deleted)
+        pairs = [(d, w) for d, w in zip(ids, weights, strict=True) if d in wanted]
+        return Postings([d for d, _w in pairs], [w for _d, w in pairs], None)
+    if deleted or within is not None:
+        keep_set = set(within) if within is not None else None
+        keep = [
+            n for n, d in enumerate(ids) if d not in deleted and (keep_set is None or d in keep_set)
+        ]
         ids = [ids[n] for n in keep]
         weights = [weights[n] for n in keep]
         if vals is not None:
             vals = [vals[n] for n in keep]
     return Postings(ids, weights, vals)
+
+
+def _any_between(sorted_docs: list[int], low: int, high: int) -> bool:
+    n = bisect.bisect_left(sorted_docs, low)
+    return n < len(sorted_docs) and sorted_docs[n] <= high

@@ -13,7 +13,7 @@ from index._types import IndexRecord
 
 # Bump when the schema or analysis changes: an index written with another version is refused
 # (IndexUnavailable) until `linkvault reindex` rebuilds it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Fields a user may name in a query ("title:foo"); "section" maps to the tokenised copy.
 QUERY_FIELDS = ("title", "text", "section", "domain")
