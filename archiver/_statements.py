@@ -3,9 +3,9 @@ form, and each page only binds values."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Integer, bindparam, insert, literal, null, select, update
 
-from archiver.models import Check, Link, LinkStatus, Snapshot
+from archiver.models import Check, Link, LinkStatus, Snapshot, UTCDateTime
 
 CURRENT_COPY = (
     select(
@@ -44,7 +44,20 @@ MARK_UNCHANGED = (
         dead_since=None,
         needs_index=Link.needs_index | (Link.status != LinkStatus.OK),
     )
-    .returning(Link.snapshot_id)
+)
+# The check of an unchanged page points at the link's current snapshot; as one statement it
+# runs as executemany over a whole batch.
+CHECK_UNCHANGED = insert(Check).from_select(
+    ["link_id", "checked_at", "status", "http_status", "error", "snapshot_id", "changed"],
+    select(
+        Link.id,
+        bindparam("now_", type_=UTCDateTime),
+        literal(LinkStatus.OK.value),
+        bindparam("http_status_", type_=Integer),
+        null(),
+        Link.snapshot_id,
+        literal(False),
+    ).where(Link.id == bindparam("link_id_")),
 )
 PAGE_FIELDS = (
     "http_status",

@@ -22,6 +22,7 @@ from archiver._records import (
     unsupported_reason,
 )
 from archiver._statements import (
+    CHECK_UNCHANGED,
     CURRENT_COPY,
     INSERT_CHECK,
     INSERT_SNAPSHOT,
@@ -194,22 +195,13 @@ class Store:
     def record_unchanged_many(self, results: Sequence[tuple[int, int | None]]) -> None:
         """record_unchanged for several links, (link id, HTTP status) each, in one commit."""
         now = utcnow()
+        params = [
+            {"link_id_": link_id, "http_status_": http_status, "now_": now}
+            for link_id, http_status in results
+        ]
         with self.engine.begin() as conn:
-            for link_id, http_status in results:
-                snapshot_id = conn.execute(
-                    MARK_UNCHANGED,
-                    {"link_id_": link_id, "http_status_": http_status, "now_": now},
-                ).scalar_one()
-                check = {
-                    "link_id": link_id,
-                    "checked_at": now,
-                    "status": LinkStatus.OK,
-                    "http_status": http_status,
-                    "error": None,
-                    "snapshot_id": snapshot_id,
-                    "changed": False,
-                }
-                conn.execute(INSERT_CHECK, check)
+            conn.execute(CHECK_UNCHANGED, params)
+            conn.execute(MARK_UNCHANGED, params)
 
     def record_failure(
         self, link_id: int, status: LinkStatus, error: str, http_status: int | None

@@ -2,44 +2,34 @@
 
 Whoosh's matchers intersect and unite posting lists one document at a time through several
 Python method calls per step; at 100,000 articles a two-word query spent ~150 ms there. Here
-each term's posting list is read a block at a time (zlib + pickle, in C) into a list of
-document numbers, and AND / OR / NOT become set operations, which also gives the exact total
-and the facets for free. Scores are Whoosh's BM25F, summed over the matching terms and fields
-exactly as Whoosh's And/Or matchers sum them; tests/index/test_engine.py compares both the
-matching documents and the scores with Whoosh's own search.
+each term's posting list is read a block at a time (_postings.py) into a list of document
+numbers, and AND / OR / NOT become set operations, which also gives the exact total and the
+facets for free. A word far more common than the documents still in the running is only
+looked up for those documents (blocks that cannot hold them are not decoded).
 
-Blocks are read through the block arrays of our codec's matcher (_codec.py); any other matcher
-type goes through Whoosh's public matcher API instead.
+Scores are Whoosh's BM25F, summed over the matching terms and fields exactly as Whoosh's
+And/Or matchers sum them; tests/index/test_engine.py compares both the matching documents and
+the scores with Whoosh's own search.
 """
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import itertools
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
-from index._codec import LeafMatcher
 from index._parse import MAX_PREFIX_EXPANSIONS
+from index._postings import Postings, read_postings
 from index._values import SegmentValues
 
 _B, _K1 = 0.75, 1.2  # Whoosh's BM25F defaults
 # Probe a term document by document when it has this many times more postings than there are
 # documents left to check; read it whole otherwise.
 _PROBE_RATIO = 8
-
-
-@dataclass(slots=True)
-class Postings:
-    ids: list[int]
-    weights: list[float]
-    values: list[bytes] | None
 
 
 class Engine:
@@ -153,7 +143,7 @@ class Engine:
         if probed is not None and docs <= probed[0]:
             return {d: w for d, w in probed[1].items() if d in docs}
         sub, _offset = self.leaves[i]
-        post = _read_postings(sub.reader(), fieldname, key[2], False, within=sorted(docs))
+        post = read_postings(sub.reader(), fieldname, key[2], False, within=sorted(docs))
         found = dict(zip(post.ids, post.weights, strict=True))
         self._probed[key[:3]] = (set(docs), found)
         return found
@@ -205,7 +195,7 @@ class Engine:
         key = self._key(i, fieldname, text, values)
         found = self._postings.get(key) or self._postings.get(key[:3] + (True,))
         if found is None:
-            found = self._postings[key] = _read_postings(sub.reader(), fieldname, key[2], values)
+            found = self._postings[key] = read_postings(sub.reader(), fieldname, key[2], values)
         return found
 
     def _key(self, i: int, fieldname: str, text: Any, values: bool) -> tuple[int, str, bytes, bool]:
@@ -324,78 +314,13 @@ def _term_leaves(q: Any) -> list[tuple[str, Any]] | None:
 
 
 def _in_order(positions: list[set[int]], slop: int) -> bool:
-    """Whether some position of the first word is followed by the others, each within
-    ``slop`` positions of the previous one (slop 1: adjacent), like Whoosh's Phrase."""
-    for start in positions[0]:
-        current = start
-        for following in positions[1:]:
-            step = next((current + k for k in range(1, slop + 1) if current + k in following), None)
-            if step is None:
-                break
-            current = step
-        else:
-            return True
-    return False
-
-
-def _read_postings(
-    leaf: Any, fieldname: str, btext: bytes, values: bool, within: list[int] | None = None
-) -> Postings:
-    """A term's postings in one segment. With ``within`` (sorted document numbers), only the
-    blocks whose document range can hold one of them are decoded, and only those documents are
-    kept: block headers are small, the block data is what costs."""
-    try:
-        matcher = leaf.postings(fieldname, btext)
-    except TermNotFound:
-        return Postings([], [], [] if values else None)
-    deleted: frozenset[int] | set[int] = frozenset()
-    if isinstance(matcher, FilterMatcher):
-        deleted = leaf.deleted_docs_set
-        matcher = matcher.child
-    ids: list[int] = []
-    weights: list[float] = []
-    vals: list[bytes] | None = [] if values else None
-    if type(matcher) is LeafMatcher:
-        # A block at a time, from the machine arrays our codec writes (see _codec.py).
-        low = 0  # smallest document number the current block can hold
-        while matcher.is_active():
-            high = matcher._maxid
-            if within is not None and not _any_between(within, low, high):
-                low = high + 1
-                matcher._next_block()
-                continue
-            matcher._read_ids()
-            ids.extend(matcher._ids)
-            matcher._read_weights()
-            weights.extend(matcher._weights)
-            if vals is not None:
-                matcher._read_values()
-                vals.extend(matcher._values)
-            low = high + 1
-            matcher._next_block()
-    else:
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            if vals is not None:
-                vals.append(matcher.value())
-            matcher.next()
-    if within is not None and vals is None:
-        wanted = set(within).difference(deleted)
-        pairs = [(d, w) for d, w in zip(ids, weights, strict=True) if d in wanted]
-        return Postings([d for d, _w in pairs], [w for _d, w in pairs], None)
-    if deleted or within is not None:
-        keep_set = set(within) if within is not None else None
-        keep = [
-            n for n, d in enumerate(ids) if d not in deleted and (keep_set is None or d in keep_set)
-        ]
-        ids = [ids[n] for n in keep]
-        weights = [weights[n] for n in keep]
-        if vals is not None:
-            vals = [vals[n] for n in keep]
-    return Postings(ids, weights, vals)
-
-
-def _any_between(sorted_docs: list[int], low: int, high: int) -> bool:
-    n = bisect.bisect_left(sorted_docs, low)
-    return n < len(sorted_docs) and sorted_docs[n] <= high
+    """Whether the words occur in order, each within ``slop`` positions after the previous
+    one (slop 1: adjacent), as Whoosh's Phrase matches them."""
+    # Positions reachable so far, word by word: linear in the positions, where trying each
+    # path separately is exponential for a long phrase of a repeated word.
+    reachable = positions[0]
+    for following in positions[1:]:
+        reachable = {p for p in following if any(p - k in reachable for k in range(1, slop + 1))}
+        if not reachable:
+            return False
+    return bool(reachable)

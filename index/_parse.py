@@ -68,7 +68,7 @@ def _plugins(plain: bool) -> list[Any]:
 @functools.cache
 def _parser(any_word: bool, plain: bool = False) -> QueryParser:
     # Parsers hold no per-parse state, so one per configuration serves every thread.
-    group = syntax.OrGroup.factory(0.9) if any_word else syntax.AndGroup
+    group = syntax.OrGroup if any_word else syntax.AndGroup
     return QueryParser("text", schema(), plugins=_plugins(plain), group=group)
 
 

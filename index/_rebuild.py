@@ -6,6 +6,9 @@ chunks are indexed by worker processes, each writing one segment into the new in
 (what Whoosh's own MpWriter does with multisegment=True, minus its temp-file protocol); this
 process reads the records, hands out chunks and finally writes the table of contents listing
 all segments. Segments are not merged afterwards: merging costs as much as indexing again.
+
+Workers are spawned (not forked, as the caller may be a threaded service), so a script that
+calls rebuild() needs the usual ``if __name__ == "__main__":`` guard.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from index._types import IndexRecord
 
 log = logging.getLogger(__name__)
 
-REBUILD_SEGMENT_DOCS = 5_000
+# Fewer, larger segments search faster (at 20,000 documents, one segment answered in 2/3 of
+# the time four took) but each worker holds a whole chunk and its postings in memory.
+REBUILD_SEGMENT_DOCS = 10_000
 _POOL_MB = 256
 
 
@@ -97,9 +102,9 @@ def _in_workers(folder: str, chunks: Iterator[list[IndexRecord]], workers: int) 
         try:
             for chunk in chunks:
                 ordered.append(pool.submit(_write_segment, folder, chunk))
-                # At most two chunks per worker in flight: records are read lazily.
+                # One chunk waiting beyond those being indexed: records are read lazily.
                 running = [f for f in ordered if not f.done()]
-                if len(running) >= 2 * workers:
+                if len(running) > workers:
                     cf.wait(running, return_when=cf.FIRST_COMPLETED)
                 for f in ordered:
                     if f.done():

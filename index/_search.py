@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from whoosh import query as wq
+from whoosh.util.times import datetime_to_long
 
 from index._engine import Engine
 from index._parse import Parsed, clean, highlight_terms, parse, validate
@@ -122,13 +123,24 @@ def _allowed(engine: Engine, sq: SearchQuery) -> list[set[int]] | None:
         parts.append(wq.Term("section", sq.section))
     if sq.domain:
         parts.append(wq.Term("domain", sq.domain.strip().lower()))
+    allowed: list[set[int]] | None = None
+    if parts:
+        allowed = engine.docs(parts[0] if len(parts) == 1 else wq.And(parts))
     if sq.date_from or sq.date_to:
-        parts.append(
-            wq.DateRange(sq.date_field, to_utc_naive(sq.date_from), to_utc_naive(sq.date_to))
+        # From the per-segment date arrays: Whoosh's range query walks a matcher per document.
+        start, end = to_utc_naive(sq.date_from), to_utc_naive(sq.date_to)
+        low = datetime_to_long(start) if start else 1  # 0 is "no date"
+        high = datetime_to_long(end) if end else None
+        in_range = []
+        for sub, _offset in engine.leaves:
+            dates = engine.values.numbers(sub.reader(), sq.date_field)
+            in_range.append(
+                {d for d, v in enumerate(dates) if v >= low and (high is None or v <= high)}
+            )
+        allowed = (
+            in_range if allowed is None else [a & b for a, b in zip(allowed, in_range, strict=True)]
         )
-    if not parts:
-        return None
-    return engine.docs(parts[0] if len(parts) == 1 else wq.And(parts))
+    return allowed
 
 
 def _docsets(engine: Engine, q: Any, allow: list[set[int]] | None) -> list[set[int]]:

@@ -16,7 +16,8 @@ from typing import Any
 
 from whoosh import highlight
 from whoosh.analysis import Token
-from whoosh.reading import TermNotFound
+
+from index._postings import read_postings
 
 ELLIPSIS = "\u2026"
 # Matches beyond this many per document add nothing to a three-fragment snippet.
@@ -54,30 +55,18 @@ def load_offsets(
     """docnum -> sorted [(startchar, endchar)] of the given terms, read from the postings."""
     spans: dict[int, list[tuple[int, int]]] = {d: [] for d in docnums}
     terms = list(terms)
-    # Per segment, without scorers: the top-level searcher's postings() would set up a BM25
-    # scorer for every segment, which cost more than the snippets themselves.
+    decode = searcher.schema[fieldname].format.decode_characters
     for sub, offset in searcher.leaf_searchers():
         leaf = sub.reader()
         local = sorted(d - offset for d in spans if offset <= d < offset + leaf.doc_count_all())
         if not local:
             continue
         for btext in terms:
-            try:
-                matcher = leaf.postings(fieldname, btext)
-            except TermNotFound:
-                continue
-            for docnum in local:
-                if not matcher.is_active():
-                    break
-                if matcher.id() < docnum:
-                    matcher.skip_to(docnum)
-                    if not matcher.is_active():
-                        break
-                if matcher.id() == docnum:
-                    found = spans[docnum + offset]
-                    if len(found) < MAX_MATCHES_PER_DOC:
-                        chars = matcher.value_as("characters")
-                        found.extend((sc, ec) for _pos, sc, ec in chars)
+            post = read_postings(leaf, fieldname, btext, values=True, within=local)
+            for docnum, value in zip(post.ids, post.values or (), strict=True):
+                found = spans[docnum + offset]
+                if len(found) < MAX_MATCHES_PER_DOC:
+                    found.extend((sc, ec) for _pos, sc, ec in decode(value))
     for found in spans.values():
         found.sort()
     return spans

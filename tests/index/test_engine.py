@@ -43,6 +43,8 @@ QUERIES = [
     "omega -alpha",
     "omega (alpha OR missingword)",
     '"alpha beta" omega',
+    '"alpha gamma"~3',
+    '"beta alpha delta"~2',
 ]
 
 

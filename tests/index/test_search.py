@@ -125,6 +125,10 @@ def test_filters(library: SearchIndex) -> None:
     assert ids(library, "garbage", domain="C.ORG") == [4]
     assert sorted(ids(library, "python", date_from=day(3), date_to=day(4))) == [5]
     assert ids(library, "garbage", date_field="published", date_from=day(-50)) == [4]
+    assert ids(library, "garbage", date_to=day(2)) == [4]  # bounds are inclusive
+    assert ids(library, "garbage", date_to=day(2).replace(tzinfo=None)) == [4]
+    assert ids(library, "garbage", date_field="published", date_to=day(-50)) == [3]
+    assert ids(library, "garbage", section="Memory", date_from=day(4)) == []
 
 
 def test_facets_count_the_whole_result_set(library: SearchIndex) -> None:
