@@ -11,16 +11,19 @@ import typer
 from rich.markup import escape
 
 from app import output
+from app.cli_check import check_command
 from app.cli_common import (
     AllowPrivate,
     Concurrency,
     DataDir,
     Deadline,
+    NoWait,
     PerHost,
     Workers,
     console,
     err,
     settings_from,
+    writing,
 )
 from app.cli_export import export
 from app.cli_refresh import refresh
@@ -74,6 +77,7 @@ def archive(
     deadline: Deadline = None,
     allow_private: AllowPrivate = None,
     workers: Workers = None,
+    no_wait: NoWait = False,
 ) -> None:
     """Import links, then fetch, extract, store and index every link not yet archived.
 
@@ -81,7 +85,7 @@ def archive(
     with no archived copy yet (failed, blocked, dead) are tried again. A linkvault JSON
     export (`linkvault export --format json`) is restored as it is, without fetching.
     Exits 0 when the run completed, whatever individual links did; 2 when an input cannot
-    be read.
+    be read; 3 with --no-wait when another command is writing to the data directory.
     """
     settings = _settings(
         data_dir=data_dir,
@@ -97,21 +101,22 @@ def archive(
     results = _read_sources(lists) if lists else []
     vault = Vault(settings)
     try:
-        for path, data in loaded:
-            report = vault.restore(data)
-            err.print(f"Restored from {escape(path)}: {report.describe()}")
-            for problem in report.problems:
-                err.print(f"[yellow]warning[/] {escape(problem)}")
-        if not lists:
-            return
-        imported = vault.import_links(results)
-        tasks = vault.store.tasks_for_archive(imported.link_ids)
-        err.print(
-            f"{len(imported.link_ids)} links ({imported.new} new); "
-            f"{len(tasks)} to fetch, {len(imported.link_ids) - len(tasks)} already done."
-        )
-        with output.ArchiveProgress(err, total=len(tasks)) as progress:
-            summary = vault.archive(tasks, on_done=progress.advance)
+        with writing(settings, "linkvault archive", no_wait):
+            for path, data in loaded:
+                report = vault.restore(data)
+                err.print(f"Restored from {escape(path)}: {report.describe()}")
+                for problem in report.problems:
+                    err.print(f"[yellow]warning[/] {escape(problem)}")
+            if not lists:
+                return
+            imported = vault.import_links(results)
+            tasks = vault.store.tasks_for_archive(imported.link_ids)
+            err.print(
+                f"{len(imported.link_ids)} links ({imported.new} new); "
+                f"{len(tasks)} to fetch, {len(imported.link_ids) - len(tasks)} already done."
+            )
+            with output.ArchiveProgress(err, total=len(tasks)) as progress:
+                summary = vault.archive(tasks, on_done=progress.advance)
         output.print_summary(err, vault.store, imported.link_ids, summary)
     except KeyboardInterrupt:
         # Every finished link is already committed; the next run picks up the rest.
@@ -123,6 +128,7 @@ def archive(
 
 cli.command()(refresh)
 cli.command()(export)
+cli.command(name="check")(check_command)
 
 
 def _load_exports(paths: list[str]) -> list[tuple[str, dict[str, Any]]]:
@@ -138,13 +144,15 @@ def _load_exports(paths: list[str]) -> list[tuple[str, dict[str, Any]]]:
 
 
 @cli.command()
-def reindex(data_dir: DataDir = None) -> None:
+def reindex(data_dir: DataDir = None, no_wait: NoWait = False) -> None:
     """Rebuild the search index from the database (the database is the truth)."""
     from app.indexing import rebuild_index
 
-    vault = Vault(_settings(data_dir=data_dir))
+    settings = _settings(data_dir=data_dir)
+    vault = Vault(settings)
     try:
-        count = rebuild_index(vault.store, vault.index)
+        with writing(settings, "linkvault reindex", no_wait):
+            count = rebuild_index(vault.store, vault.index)
     finally:
         vault.close()
     err.print(f"Indexed {count} documents.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
+from app.runlock import DataDirBusy, RunOwner, exclusive_run
 from app.settings import Settings
 
 console = Console()
@@ -46,6 +49,37 @@ Workers = Annotated[
     int | None,
     typer.Option(help="Extraction processes, 0 for one per core [env: LINKVAULT_EXTRACT_WORKERS]."),
 ]
+
+NoWait = Annotated[
+    bool,
+    typer.Option(
+        "--no-wait",
+        help="If another archive, refresh, reindex or check --repair is writing to the data "
+        "directory, stop at once (exit 3) instead of waiting for it to finish.",
+    ),
+]
+BUSY_EXIT = 3
+
+
+@contextlib.contextmanager
+def writing(settings: Settings, command: str, no_wait: bool = False) -> Iterator[None]:
+    """Run the body as the data directory's only writing command (see app/runlock.py)."""
+
+    def waiting(owner: RunOwner | None) -> None:
+        who = owner.describe() if owner else "Another linkvault command"
+        err.print(
+            f"{escape(who)} is writing to {escape(str(settings.data_dir))}; "
+            "waiting for it to finish (Ctrl-C to stop, --no-wait to not wait)."
+        )
+
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(
+                exclusive_run(settings.data_dir, command, wait=not no_wait, on_wait=waiting)
+            )
+        except DataDirBusy as exc:
+            raise fail(str(exc), code=BUSY_EXIT) from None
+        yield
 
 
 def settings_from(**overrides: Any) -> Settings:

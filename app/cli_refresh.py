@@ -16,11 +16,13 @@ from app.cli_common import (
     Concurrency,
     DataDir,
     Deadline,
+    NoWait,
     PerHost,
     Workers,
     err,
     fail,
     settings_from,
+    writing,
 )
 from app.settings import Settings
 from app.vault import Vault
@@ -68,6 +70,7 @@ def refresh(
     deadline: Deadline = None,
     allow_private: AllowPrivate = None,
     workers: Workers = None,
+    no_wait: NoWait = False,
 ) -> None:
     """Re-check archived links: a changed page gets a new snapshot, an unchanged one only a
     check in its history (a 304 when the site supports conditional requests).
@@ -75,7 +78,8 @@ def refresh(
     Links whose text or status changed are re-indexed; a link that keeps failing over time
     (LINKVAULT_DEAD_AFTER_FAILURES checks, LINKVAULT_FAILURE_SPACING apart) or answers
     404/410 becomes dead, its last copy still searchable; a dead link that answers again is
-    ok. Exits 0 when the run completed, 2 for unknown URLs or a malformed AGE.
+    ok. Exits 0 when the run completed, 2 for unknown URLs or a malformed AGE, 3 with
+    --no-wait when another command is writing to the data directory.
     """
     settings = settings_from(
         data_dir=data_dir,
@@ -97,10 +101,15 @@ def refresh(
         )
         while True:
             if not repeat:
-                _refresh_once(vault, settings, selection)
+                with writing(settings, "linkvault refresh", no_wait):
+                    _refresh_once(vault, settings, selection)
                 break
             try:
-                _refresh_once(vault, settings, selection)
+                # The lock is held per round, not while sleeping between rounds.
+                with writing(settings, "linkvault refresh --repeat", no_wait):
+                    _refresh_once(vault, settings, selection)
+            except typer.Exit:
+                pass  # --no-wait and busy: writing() said so; try again next round
             except Exception as exc:  # a scheduled run must outlive one bad round
                 err.print(f"[red]error:[/] this refresh failed: {escape(repr(exc))}")
             pause = settings.refresh_interval

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
 
 from archiver.models import Link, Snapshot
 from archiver.store import Store, as_datetime
@@ -14,20 +17,37 @@ from index import IndexRecord, SearchIndex
 
 
 def to_record(link: Link, snapshot: Snapshot) -> IndexRecord:
-    # The list's own title is what its owner knows the link by; the page's title fills in
-    # for bare URLs.
-    title = link.title or snapshot.title or link.url
-    return IndexRecord(
-        id=link.id,
-        url=link.url,
-        title=title,
-        text=snapshot.text,
-        section=link.section,
-        domain=domain_of(snapshot.final_url or link.url),
-        status=link.status,
-        archived_at=link.archived_at,
-        published=as_datetime(snapshot.published),
-    )
+    fields = _record_fields(link, snapshot)
+    version = _version(snapshot.id, fields)
+    return IndexRecord(text=snapshot.text, version=version, **fields)
+
+
+def record_version(link: Link, snapshot: Snapshot) -> str:
+    """The version to_record() gives, without reading the text: a snapshot's text never
+    changes (a changed page is a new snapshot), so its id stands for the text."""
+    return _version(snapshot.id, _record_fields(link, snapshot))
+
+
+def _record_fields(link: Link, snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "id": link.id,
+        "url": link.url,
+        # The list's own title is what its owner knows the link by; the page's title fills
+        # in for bare URLs.
+        "title": link.title or snapshot.title or link.url,
+        "section": link.section,
+        "domain": domain_of(snapshot.final_url or link.url),
+        "status": link.status,
+        "archived_at": link.archived_at,
+        "published": as_datetime(snapshot.published),
+    }
+
+
+def _version(snapshot_id: int, fields: dict[str, Any]) -> str:
+    parts = [str(snapshot_id)] + [
+        v.isoformat() if isinstance(v, datetime) else str(v) for v in fields.values()
+    ]
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
 
 
 def records(store: Store, link_ids: Iterable[int] | None = None) -> Iterator[IndexRecord]:

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     refresh_interval: timedelta = Field(
         timedelta(hours=6), description="Pause between runs of `refresh --repeat`."
     )
+    index_commit_interval: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds between index commits during a run (also every 1,000 links).",
+    )
 
     @field_validator("refresh_after", "failure_spacing", "refresh_interval", mode="before")
     @classmethod

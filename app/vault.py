@@ -96,7 +96,8 @@ class Vault:
         sync_index(self.store, self.index)
         run_id = self.store.start_run(kind)
         workers = self.settings.extract_workers or None
-        with IndexFeeder(self.store, self.index) as feeder:
+        interval = self.settings.index_commit_interval
+        with IndexFeeder(self.store, self.index, interval=interval) as feeder:
 
             def done(item: LinkDone) -> None:
                 if touches_index(item):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from archiver._engine import BUSY_TIMEOUT_MS, make_engine
 from archiver._records import (
@@ -287,9 +287,14 @@ class Store:
                 chunk = ids[start : start + 500]
                 session.execute(update(Link).where(Link.id.in_(chunk)).values(needs_index=True))
 
-    def searchable(self, link_ids: Sequence[int] | None = None) -> Iterator[tuple[Link, Snapshot]]:
-        """Links with a searchable copy and that copy, in id order, 500 at a time."""
+    def searchable(
+        self, link_ids: Sequence[int] | None = None, *, with_text: bool = True
+    ) -> Iterator[tuple[Link, Snapshot]]:
+        """Links with a searchable copy and that copy, in id order, 500 at a time. Without
+        text, snapshot.text is not loaded (and must not be read)."""
         base = select(Link, Snapshot).join(Snapshot, Link.snapshot_id == Snapshot.id)
+        if not with_text:
+            base = base.options(defer(Snapshot.text, raiseload=True))
         if link_ids is not None:
             # In chunks: SQLite limits the number of bound parameters in one statement.
             ids = sorted(set(link_ids))

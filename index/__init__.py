@@ -8,6 +8,8 @@
 See index/README.md for the query syntax, limits and design notes.
 """
 
+from index._check import IndexHealth, inspect_index, repair_index_files
+from index._store import LockOwner
 from index._types import (
     IndexLocked,
     IndexRecord,
@@ -21,6 +23,10 @@ from index._writer import IndexWriter
 from index.searchindex import SearchIndex
 
 __all__ = [
+    "IndexHealth",
+    "LockOwner",
+    "inspect_index",
+    "repair_index_files",
     "IndexLocked",
     "IndexRecord",
     "IndexUnavailable",

@@ -13,7 +13,7 @@ from index._types import IndexRecord
 
 # Bump when the schema or analysis changes: an index written with another version is refused
 # (IndexUnavailable) until `linkvault reindex` rebuilds it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Fields a user may name in a query ("title:foo"); "section" maps to the tokenised copy.
 QUERY_FIELDS = ("title", "text", "section", "domain")
@@ -45,6 +45,9 @@ def build_schema() -> fields.Schema:
         status=fields.ID(stored=True),
         archived_at=fields.DATETIME(stored=True, sortable=True),
         published=fields.DATETIME(stored=True, sortable=True),
+        # The caller's fingerprint of what it indexed: `linkvault check` compares it with the
+        # database to find stale documents without reading any text. A column only.
+        version=fields.ID(sortable=True),
     )
 
 
@@ -77,6 +80,7 @@ def record_fields(record: IndexRecord) -> dict[str, Any]:
         "text": record.text[:MAX_INDEXED_CHARS] if record.text else "",
         "domain": (record.domain or "").lower(),
         "status": record.status or "",
+        "version": record.version,
     }
     if record.section:
         doc["section"] = record.section

@@ -4,6 +4,7 @@ Layout of ``path``::
 
     CURRENT          {"format": ..., "version": N, "generation": "gen-..."}; replaced atomically
     WRITELOCK        Whoosh file lock (flock): one writer at a time, across processes
+    WRITELOCK.owner  who holds the lock (pid, command, since); left behind only by a killed writer
     gen-<id>/        a complete Whoosh index; the one named in CURRENT is live
     build-<id>/      a rebuild in progress (or left by a crash; removed by the next rebuild)
 
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,6 +39,7 @@ from index._types import IndexLocked, IndexUnavailable
 FORMAT = "linkvault-index"
 CURRENT = "CURRENT"
 LOCK_NAME = "WRITELOCK"
+LOCK_OWNER = "WRITELOCK.owner"
 GEN_PREFIX = "gen-"
 BUILD_PREFIX = "build-"
 RETIRED = "RETIRED"
@@ -43,7 +47,20 @@ RETIRED = "RETIRED"
 # CURRENT at most every half second), so its files are kept this long before deletion.
 RETIRED_GRACE_SECONDS = 120.0
 
+log = logging.getLogger(__name__)
+
 _REINDEX = "Run `linkvault reindex` to rebuild it from the database."
+
+
+@dataclass(frozen=True, slots=True)
+class LockOwner:
+    pid: int
+    command: str
+    since: float
+
+    def describe(self) -> str:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.since))
+        return f"process {self.pid} ({self.command or 'unknown'}, since {started})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +94,7 @@ class Store:
             self.publish(build)
 
     def _has_foreign_files(self) -> bool:
-        ours = {LOCK_NAME, CURRENT}
+        ours = {LOCK_NAME, LOCK_OWNER, CURRENT}
         return any(
             p.name not in ours and not p.name.startswith((GEN_PREFIX, BUILD_PREFIX, "."))
             for p in self.path.iterdir()
@@ -121,7 +138,12 @@ class Store:
 
     @contextlib.contextmanager
     def lock(self, timeout: float) -> Iterator[None]:
-        """Hold Whoosh's file lock on the folder, waiting up to ``timeout`` seconds."""
+        """Hold Whoosh's file lock on the folder, waiting up to ``timeout`` seconds.
+
+        The lock is an flock, so the kernel releases it when its holder dies (even by
+        SIGKILL): a killed writer never blocks the next one. Its owner record is what a killed
+        writer leaves behind; the next holder replaces it, and `linkvault check` reports it.
+        """
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             lock = self._storage.lock(LOCK_NAME)
@@ -129,14 +151,48 @@ class Store:
         except OSError as exc:
             raise IndexUnavailable(f"Cannot lock the search index in {self.path}: {exc}") from exc
         if not acquired:
+            owner = self.lock_owner()
+            holder = f" by {owner.describe()}" if owner else ""
             raise IndexLocked(
-                f"The search index in {self.path} is locked by another writer "
-                f"(waited {timeout:g} s): another archive or reindex is probably running."
+                f"The search index in {self.path} is locked{holder} (waited {timeout:g} s): "
+                "another archive, refresh or reindex is probably running."
             )
         try:
+            stale = self.lock_owner()
+            if stale is not None:
+                log.warning("cleared a stale index lock left by %s", stale.describe())
+            self._write_owner()
             yield
         finally:
+            with contextlib.suppress(OSError):
+                (self.path / LOCK_OWNER).unlink()
             lock.release()
+
+    def lock_owner(self) -> LockOwner | None:
+        """Who holds (or, if the lock is free, last held and died holding) the write lock."""
+        try:
+            data = json.loads((self.path / LOCK_OWNER).read_text(encoding="utf-8"))
+            return LockOwner(int(data["pid"]), str(data["command"]), float(data["since"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def probe_lock(self) -> tuple[bool, LockOwner | None]:
+        """(held now by a live process, owner record). Free with a record = a stale lock."""
+        lock = self._storage.lock(LOCK_NAME)
+        try:
+            if not lock.acquire(blocking=False):
+                return True, self.lock_owner()
+        except OSError:
+            return False, self.lock_owner()
+        try:
+            return False, self.lock_owner()
+        finally:
+            lock.release()
+
+    def _write_owner(self) -> None:
+        owner = {"pid": os.getpid(), "command": " ".join(sys.argv[:2]), "since": time.time()}
+        with contextlib.suppress(OSError):
+            (self.path / LOCK_OWNER).write_text(json.dumps(owner), encoding="utf-8")
 
     # -- rebuilding ---------------------------------------------------------------------
 

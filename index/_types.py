@@ -20,6 +20,8 @@ class IndexRecord:
     status: str
     archived_at: datetime | None
     published: datetime | None
+    # Opaque to the index: a fingerprint of the source data, read back by indexed_versions().
+    version: str = ""
 
 
 @dataclass(slots=True)

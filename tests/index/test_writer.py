@@ -113,7 +113,7 @@ def test_writer_waits_for_the_lock_then_raises(index_path: Path) -> None:
     store = Store(index_path)
     with store.lock(timeout=1.0), index.writer() as writer:
         writer.add(record(1, text="blocked"))
-        with pytest.raises(IndexLocked, match="locked by another writer"):
+        with pytest.raises(IndexLocked, match=r"is locked by process \d+"):
             writer.commit()
     assert index.doc_count() == 0
     add_all(index, [record(1, text="unblocked")])  # lock released: writing works again
