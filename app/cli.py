@@ -216,8 +216,45 @@ def serve(
     """Serve the JSON API and the search page (http://HOST:PORT/, API docs at /docs)."""
     from app.serve import serve as run_server
 
-    run_server(host, port, _settings(data_dir=data_dir))
+    settings = _settings(data_dir=data_dir)
+    # Refuse here, with a clear message, rather than as a failed application startup.
+    vault = Vault(settings)
+    try:
+        _ = vault.store
+    finally:
+        vault.close()
+    run_server(host, port, settings)
+
+
+@cli.command()
+def migrate(data_dir: DataDir = None) -> None:
+    """Upgrade the database schema to this version of linkvault (SQLite or PostgreSQL).
+
+    Safe to run again: an up-to-date database is left as it is. Other linkvault processes
+    refuse to run on an out-of-date schema until this has run.
+    """
+    from archiver._engine import make_engine
+    from archiver.schema import migrate as upgrade
+
+    settings = _settings(data_dir=data_dir)
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        err.print(f"The database schema is up to date (revision {after}).")
+    else:
+        err.print(f"Migrated the database schema from revision {before or 'none'} to {after}.")
 
 
 def main() -> None:
-    cli()
+    from archiver.schema import SchemaOutOfDate
+
+    try:
+        cli()
+    except SchemaOutOfDate as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        sys.exit(2)

@@ -31,8 +31,9 @@ from archiver._statements import (
     PAGE_FIELDS,
     UPDATE_LINK,
 )
-from archiver.models import Base, Check, Link, LinkStatus, Run, Snapshot, utcnow
+from archiver.models import Check, Link, LinkStatus, Run, Snapshot, utcnow
 from archiver.rot import RotPolicy
+from archiver.schema import ensure_current
 from archiver.sources import LinkSpec
 
 # Defined beside the store, imported from here by everyone.
@@ -59,7 +60,9 @@ class Store:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+        """Creates the schema in an empty database; refuses an out-of-date one (see
+        archiver/schema.py)."""
+        ensure_current(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

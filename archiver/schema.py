@@ -1,0 +1,96 @@
+"""The database schema's version: Alembic migrations (archiver/migrations), run by
+`linkvault migrate`, on SQLite and PostgreSQL alike.
+
+A new, empty database is brought to the latest revision on first use. A database at an older
+revision is refused (SchemaOutOfDate) until `linkvault migrate` upgrades it: a schema change
+can take long on a big archive, and several processes (web replicas, workers) share one
+database, so it is run once, on purpose, not by whichever process starts first. A database
+created before migrations existed (no alembic_version table, but linkvault's tables) is
+recognised as the first revision.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, inspect
+
+log = logging.getLogger(__name__)
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+FIRST_REVISION = "0001"
+
+
+class SchemaOutOfDate(Exception):
+    """The database was made by another version of linkvault; the message says what to do."""
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's revision; FIRST_REVISION for a pre-migrations linkvault database;
+    None for an empty database."""
+    with engine.connect() as conn:
+        revision = MigrationContext.configure(conn).get_current_revision()
+        if revision is None and inspect(conn).has_table("links"):
+            return FIRST_REVISION
+    return revision
+
+
+def migrate(engine: Engine) -> tuple[str | None, str]:
+    """Upgrades the database to the latest revision; returns (from, to)."""
+    before = current_revision(engine)
+    with engine.begin() as conn:
+        config = _config(conn)
+        if (
+            before == FIRST_REVISION
+            and MigrationContext.configure(conn).get_current_revision() is None
+        ):
+            command.stamp(config, FIRST_REVISION)  # made before migrations existed
+        command.upgrade(config, "head")
+    return before, head_revision()
+
+
+def _known(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+def ensure_current(engine: Engine) -> None:
+    """Creates the schema in an empty database; raises SchemaOutOfDate for an older (or
+    newer) one."""
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return
+    if current is None:
+        migrate(engine)
+        return
+    if not _known(current):
+        raise SchemaOutOfDate(
+            f"The database schema is at revision {current}, which this version of linkvault "
+            "does not know: it was written by a newer linkvault. Upgrade linkvault."
+        )
+    raise SchemaOutOfDate(
+        f"The database schema is at revision {current}; this version of linkvault needs "
+        f"{head}. Back it up (copy linkvault.db, or pg_dump), then run `linkvault migrate`."
+    )
