@@ -96,6 +96,11 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
+def _start_workers(pool: Executor, workers: int) -> None:
+    for future in [pool.submit(os.getpid) for _ in range(workers)]:
+        future.result()
+
+
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
@@ -124,6 +129,12 @@ class Pipeline:
             return summary
         own_executor = self._executor is None
         self._pool = self._executor or _worker_pool(self._workers)
+        if own_executor:
+            # Starting the fork server imports trafilatura and lxml (1-3 s): done from the
+            # loop on the first page, it would stall every fetch's timers meanwhile.
+            await asyncio.get_running_loop().run_in_executor(
+                None, _start_workers, self._pool, self._workers
+            )
         # SQLite writes may wait on another process's lock; a thread keeps the loop (and with
         # it every fetch's timeout) running meanwhile. One thread: one writer.
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkvault-db")

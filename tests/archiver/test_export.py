@@ -38,8 +38,9 @@ def new_store(path: Path) -> Store:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = new_store(tmp_path / "source.db")
+def store(database_url: str) -> Iterator[Store]:
+    store = Store(make_engine(database_url))
+    store.create_schema()
     yield store
     store.engine.dispose()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +19,8 @@ MB = 1024 * 1024
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(make_engine(f"sqlite:///{tmp_path / 'test.db'}"))
+def store(database_url: str) -> Iterator[Store]:
+    store = Store(make_engine(database_url))
     store.create_schema()
     yield store
     store.engine.dispose()

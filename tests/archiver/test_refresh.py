@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,9 +39,9 @@ class CountingExecutor(ThreadPoolExecutor):
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(database_url: str) -> Iterator[Store]:
     store = Store(
-        make_engine(f"sqlite:///{tmp_path / 'test.db'}"),
+        make_engine(database_url),
         RotPolicy(dead_after_failures=3, failure_spacing=timedelta(0)),
     )
     store.create_schema()
