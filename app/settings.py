@@ -65,6 +65,16 @@ class Settings(BaseSettings):
         description="Seconds between index commits during a run (also every 1,000 links).",
     )
 
+    web_workers: int = Field(
+        1, ge=1, description="Processes of `linkvault serve`; searches use one core per process."
+    )
+    search_concurrency: int = Field(
+        2, ge=1, description="Searches run at once per web process; the rest wait their turn."
+    )
+    search_queue_timeout: float = Field(
+        10.0, gt=0, description="Seconds a search waits for its turn before a 503 (busy)."
+    )
+
     @field_validator("refresh_after", "failure_spacing", "refresh_interval", mode="before")
     @classmethod
     def _short_durations(cls, value: object) -> object:

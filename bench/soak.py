@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/soak.py                          # 3,000 documents, 5 minutes
     .venv/bin/python bench/soak.py --docs 1000 --duration 60
-    .venv/bin/python bench/soak.py --serve-arg=--workers --serve-arg=2
+    .venv/bin/python bench/soak.py --serve-env LINKVAULT_WEB_WORKERS=2
 
 1. Serves --docs generated articles (the Corpus of bench/search_index.py, as HTML pages with
    ETags that answer a matching If-None-Match with 304, bench/refresh.py's server) on
@@ -198,6 +198,7 @@ def search_total(port: int, query: str) -> int:
 class Sample:
     at: float  # seconds since the load started
     rss_mb: float  # the server's process tree
+    anon_mb: float  # of which not file-backed: heap, not the index files Whoosh maps
     processes: int
     fds: int
     threads: int
@@ -207,19 +208,30 @@ class Sample:
     refreshing: bool
 
 
-def sample_tree(pid: int) -> tuple[float, int, int, int, float]:
+def anon_bytes(pid: int) -> int:
+    """RssAnon from /proc: RSS counts each mapping of a file again, so a process that maps
+    the same index files from several searchers shows a large RSS it could drop at once."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def sample_tree(pid: int) -> tuple[float, float, int, int, int, float]:
     root = psutil.Process(pid)
-    rss = fds = threads = 0
+    rss = anon = fds = threads = 0
     cpu = 0.0
     procs = [root, *root.children(recursive=True)]
     for proc in procs:
         with contextlib.suppress(psutil.NoSuchProcess), proc.oneshot():
             rss += proc.memory_info().rss
+            anon += anon_bytes(proc.pid)
             fds += proc.num_fds()
             threads += proc.num_threads()
             times = proc.cpu_times()
             cpu += times.user + times.system
-    return rss / 2**20, len(procs), fds, threads, cpu
+    return rss / 2**20, anon / 2**20, len(procs), fds, threads, cpu
 
 
 @dataclass
@@ -236,7 +248,7 @@ class Soak:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def sample(self) -> Sample:
-        rss, procs, fds, threads, cpu = sample_tree(self.server.process.pid)
+        rss, anon, procs, fds, threads, cpu = sample_tree(self.server.process.pid)
         visible = None
         if self.pages.version:
             with contextlib.suppress(OSError, RuntimeError, http.client.HTTPException):
@@ -244,6 +256,7 @@ class Soak:
         s = Sample(
             at=time.perf_counter() - self.t0 if self.t0 else 0.0,
             rss_mb=rss,
+            anon_mb=anon,
             processes=procs,
             fds=fds,
             threads=threads,
@@ -255,7 +268,8 @@ class Soak:
         self.samples.append(s)
         seen = "-" if s.visible is None else f"{s.visible}/{len(self.pages.changed)}"
         print(
-            f"  {s.at:6.0f} s  RSS {s.rss_mb:7.1f} MB  fds {s.fds:4d}  threads {s.threads:3d}  "
+            f"  {s.at:6.0f} s  RSS {s.rss_mb:7.1f} MB (anon {s.anon_mb:6.1f})  fds {s.fds:4d}  "
+            f"threads {s.threads:3d}  "
             f"load {s.load:5.2f}  changed pages found {seen:>11s}"
             f"{'  (refresh running)' if s.refreshing else ''}",
             flush=True,
@@ -407,7 +421,14 @@ def main() -> int:
         action="append",
         default=[],
         metavar="ARG",
-        help="passed on to `linkvault serve` (repeat; e.g. --serve-arg=--workers --serve-arg=2)",
+        help="passed on to `linkvault serve` (repeat; e.g. --serve-arg=--data-dir=...)",
+    )
+    parser.add_argument(
+        "--serve-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="environment of `linkvault serve` only (repeat; e.g. LINKVAULT_WEB_WORKERS=2)",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="keep the data directory and logs here")
@@ -452,9 +473,13 @@ def soak(args: argparse.Namespace, work: Path, data: Path, use_wrk: bool) -> int
     port = free_port()
     argv = [*linkvault_argv(), "serve", "--host", "127.0.0.1", "--port", str(port)]
     argv += args.serve_arg
-    with started("linkvault", argv, env, port, "/api/search?q=", work) as server:
+    serve_env = env | dict(item.split("=", 1) for item in args.serve_env)
+    with started("linkvault", argv, serve_env, port, "/api/search?q=", work) as server:
         indexed = api_get(port, "/api/stats")[1]["documents_indexed"]
-        print(f"serving: {' '.join(argv[1:])} (pid {server.process.pid}), {indexed} indexed")
+        print(
+            f"serving: {' '.join([*args.serve_env, *argv[1:]])} (pid {server.process.pid}), "
+            f"{indexed} indexed"
+        )
         run = Soak(server, pages, args, env, work)
         print(f"search load: {args.connections} clients, {args.duration:g} s; samples:", flush=True)
         start = run.sample()
@@ -511,6 +536,10 @@ def soak(args: argparse.Namespace, work: Path, data: Path, use_wrk: bool) -> int
         f"server RSS: {start.rss_mb:.1f} MB at start, {end.rss_mb:.1f} MB at the end of the load, "
         f"{final.rss_mb:.1f} MB after the checks; peak {max(s.rss_mb for s in run.samples):.1f} "
         f"MB; {end.processes} process(es); CPU {cpu:.2f} cores over the load"
+    )
+    print(
+        f"  of which anonymous (heap, not mapped index files): {start.anon_mb:.1f} MB at start, "
+        f"{end.anon_mb:.1f} MB at the end, peak {max(s.anon_mb for s in run.samples):.1f} MB"
     )
     print(f"server open files: {start.fds} -> {end.fds}; threads: {start.threads} -> {end.threads}")
     print(f"load average: {os.getloadavg()[0]:.2f} (1 min) at the end")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
 from index import _search
-from index._readers import SearcherPool
+from index._readers import SearchBusy, SearcherPool
 from index._rebuild import build as build_index
 from index._store import Store
 from index._types import IndexRecord, IndexUnavailable, QueryError, SearchPage, SearchQuery
@@ -17,6 +18,14 @@ from index._writer import IndexWriter
 
 log = logging.getLogger(__name__)
 
+__all__ = ["SearchBusy", "SearchIndex", "default_max_searchers"]
+
+
+def default_max_searchers() -> int:
+    """Two searches per core: one can read files while the other holds the GIL; more only
+    queue inside the interpreter and each costs a searcher's memory and open files."""
+    return max(2, min(8, 2 * (os.cpu_count() or 1)))
+
 
 class SearchIndex:
     """A Whoosh index in a folder of its own. Thread-safe; one per process is enough.
@@ -24,6 +33,9 @@ class SearchIndex:
     ``path`` is created with an empty index if missing. A damaged index or one written by an
     incompatible version is not touched: searching or writing raises IndexUnavailable (the
     message suggests `linkvault reindex`), and rebuild() replaces it.
+
+    At most ``max_searchers`` searches run at once (default: two per core); more wait for a
+    searcher up to ``searcher_wait`` seconds, then raise SearchBusy (an IndexUnavailable).
     """
 
     def __init__(
@@ -33,6 +45,8 @@ class SearchIndex:
         search_time_limit: float = 2.0,
         lock_timeout: float = 60.0,
         refresh_interval: float = 0.5,
+        max_searchers: int | None = None,
+        searcher_wait: float = 30.0,
     ) -> None:
         self.path = Path(path)
         self._store = Store(self.path)
@@ -40,7 +54,12 @@ class SearchIndex:
         self._time_limit = search_time_limit
         self._store.ensure(lock_timeout)
         self._store.cleanup(holding_lock=False)
-        self._pool = SearcherPool(self._store, check_interval=refresh_interval)
+        self._pool = SearcherPool(
+            self._store,
+            size=max_searchers or default_max_searchers(),
+            wait=searcher_wait,
+            check_interval=refresh_interval,
+        )
         self._values = SegmentValues()
 
     # -- writing ----------------------------------------------------------------------
@@ -93,6 +112,18 @@ class SearchIndex:
                 # query's fault from the user's side: never an error page.
                 log.exception("search failed for %r", query.text)
                 raise QueryError("This query could not be run; try simpler words.") from exc
+
+    @property
+    def max_searchers(self) -> int:
+        return self._pool.size
+
+    def limit_searches(self, max_searchers: int, wait: float | None = None) -> None:
+        """Change how many searches run at once, and how long more wait (see __init__)."""
+        self._pool.resize(max_searchers, wait)
+
+    def open_searchers(self) -> int:
+        """Searchers open now, in use or idle (for tests and diagnostics)."""
+        return self._pool.open_searchers
 
     def doc_count(self) -> int:
         with self._pool.searcher() as searcher:

@@ -1,21 +1,86 @@
-"""GET /api/search: the index's search, as JSON."""
+"""GET /api/search: the index's search, as JSON.
+
+Searches are CPU-bound Python under one GIL: sixteen at once in one process each take sixteen
+times as long, and every one beyond the index's searcher pool opens a searcher of its own
+(several times slower than a pooled one). So each process runs at most
+LINKVAULT_SEARCH_CONCURRENCY searches at once; the others wait their turn here, on the event
+loop rather than in a worker thread, for at most LINKVAULT_SEARCH_QUEUE_TIMEOUT seconds, then
+get a 503 with Retry-After. The index's pool is sized to match.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from starlette.concurrency import run_in_threadpool
 
 from app.api.schemas import ErrorResponse, SearchFacets, SearchResponse, SearchResult
-from app.deps import IndexDep
+from app.deps import get_settings, get_vault
 from index import IndexUnavailable, QueryError, SearchIndex, SearchPage, SearchQuery
+from index.searchindex import SearchBusy
 
 router = APIRouter(tags=["search"])
 
 # The index has its own, tighter cap with a clear message; this only stops absurd requests
 # before they are parsed at all.
 MAX_QUERY_CHARS = 20_000
+# Seconds a client told "busy" should wait: enough for a queue of searches to drain.
+RETRY_AFTER_S = 2
+# Searchers beyond the API's share, for the web page, /healthz and /api/stats.
+SPARE_SEARCHERS = 2
+
+
+def busy(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE, detail, headers={"Retry-After": str(RETRY_AFTER_S)}
+    )
+
+
+class SearchGate:
+    """At most ``size`` searches of this process at once; the rest wait up to ``timeout``."""
+
+    def __init__(self, size: int, timeout: float) -> None:
+        self.size = size
+        self.timeout = timeout
+        self._slots = asyncio.Semaphore(size)
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise busy(
+                f"too many searches at once: none could start within {self.timeout:g} s; "
+                f"try again in {RETRY_AFTER_S} s"
+            ) from None
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+def search_gate(request: Request) -> SearchGate:
+    """The app's gate, made on first use: an asyncio.Semaphore belongs to one event loop, and
+    an app can outlive its loop (tests start several)."""
+    state = request.app.state
+    loop = asyncio.get_running_loop()
+    gate: SearchGate | None = getattr(state, "search_gate", None)
+    if gate is None or getattr(state, "search_gate_loop", None) is not loop:
+        settings = get_settings(request)
+        gate = SearchGate(settings.search_concurrency, settings.search_queue_timeout)
+        # A searcher for every admitted search, so none is opened and dropped per request
+        # (an index without a searcher pool has nothing to size).
+        limit = getattr(get_vault(request).index, "limit_searches", None)
+        if limit is not None:
+            limit(gate.size + SPARE_SEARCHERS, wait=settings.search_queue_timeout)
+        state.search_gate, state.search_gate_loop = gate, loop
+    return gate
 
 
 def day_start(value: date | None) -> datetime | None:
@@ -34,6 +99,8 @@ def run_search(index: SearchIndex, query: SearchQuery) -> SearchPage:
         return index.search(query)
     except QueryError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+    except SearchBusy as exc:
+        raise busy(f"too many searches at once: {exc} Try again in {RETRY_AFTER_S} s") from None
     except IndexUnavailable as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"the search index is unavailable: {exc}"
@@ -73,11 +140,18 @@ def to_response(page: SearchPage) -> SearchResponse:
 @router.get(
     "/api/search",
     response_model=SearchResponse,
-    responses={400: {"model": ErrorResponse, "description": "The query cannot be run."}},
+    responses={
+        400: {"model": ErrorResponse, "description": "The query cannot be run."},
+        503: {
+            "model": ErrorResponse,
+            "description": "Too many searches at once (with Retry-After), or the index is "
+            "unavailable.",
+        },
+    },
     summary="Full-text search",
 )
-def search(
-    index: IndexDep,
+async def search(
+    request: Request,
     q: Annotated[
         str,
         Query(
@@ -114,4 +188,10 @@ def search(
         date_to=day_end(date_to),
         sort=sort,
     )
-    return to_response(run_search(index, query))
+    # No Depends() for the index: a sync dependency would take a worker thread before the
+    # request has a slot.
+    gate = search_gate(request)
+    index = get_vault(request).index
+    async with gate.slot():
+        found = await run_in_threadpool(run_search, index, query)
+    return to_response(found)

@@ -9,7 +9,10 @@ import textwrap
 import threading
 from pathlib import Path
 
-from index import SearchIndex, SearchQuery
+import pytest
+
+from index import IndexUnavailable, SearchIndex, SearchQuery, _readers
+from index.searchindex import SearchBusy
 from tests.index._helpers import add_all, record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,3 +113,129 @@ def test_concurrent_searches_while_writing(index_path: Path) -> None:
             t.join()
     assert not errors, errors[0]
     assert total(index, "steady") == 100
+
+
+# -- the pool: bounded, reused, and busy rather than unbounded -----------------------------
+
+
+class CountingOpens:
+    """Wraps the pool's searcher factory: how many were opened, and most alive at once."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.opened = 0
+        self.alive = 0
+        self.most_alive = 0
+        self._lock = threading.Lock()
+        original = _readers._open_searcher
+
+        def open_counted(ix):
+            searcher = original(ix)
+            close = searcher.close
+
+            def close_counted() -> None:
+                with self._lock:
+                    self.alive -= 1
+                close()
+
+            searcher.close = close_counted
+            with self._lock:
+                self.opened += 1
+                self.alive += 1
+                self.most_alive = max(self.most_alive, self.alive)
+            return searcher
+
+        monkeypatch.setattr(_readers, "_open_searcher", open_counted)
+
+
+def run_threads(count: int, target) -> list[BaseException]:
+    errors: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            target()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return errors
+
+
+def test_concurrent_searches_open_at_most_the_pool_size_and_reuse_them(
+    index_path: Path, monkeypatch
+) -> None:
+    index = SearchIndex(index_path, max_searchers=3)
+    add_all(index, [record(i, text=f"pooled words {i}") for i in range(30)])
+    opens = CountingOpens(monkeypatch)
+
+    def searches() -> None:
+        for _ in range(10):
+            assert index.search(SearchQuery("pooled", per_page=5)).total == 30
+
+    assert run_threads(12, searches) == []
+    # 120 searches by 12 threads: never more than 3 searchers, and no searcher opened per
+    # search (the index did not change, so the first 3 served them all).
+    assert opens.most_alive <= 3
+    assert opens.opened <= 3
+    assert index.open_searchers() == opens.alive <= 3
+    index.close()
+    assert opens.alive == 0
+
+
+def test_a_search_waits_for_a_searcher_then_gets_one(index_path: Path) -> None:
+    index = SearchIndex(index_path, max_searchers=1, searcher_wait=30.0)
+    add_all(index, [record(1, text="patient words")])
+    got: list[int] = []
+    with index._pool.searcher():  # the only searcher, lent out
+        waiter = threading.Thread(target=lambda: got.append(total(index, "patient")))
+        waiter.start()
+        waiter.join(timeout=0.3)
+        assert waiter.is_alive() and got == []  # waiting, not failing and not opening another
+    waiter.join(timeout=30)
+    assert got == [1]
+    assert index.open_searchers() == 1
+
+
+def test_a_search_that_waits_too_long_is_told_the_index_is_busy(index_path: Path) -> None:
+    index = SearchIndex(index_path, max_searchers=1, searcher_wait=0.05)
+    add_all(index, [record(1, text="crowded words")])
+    with index._pool.searcher():
+        with pytest.raises(SearchBusy, match="busy"):
+            index.search(SearchQuery("crowded"))
+        assert isinstance(SearchBusy("x"), IndexUnavailable)  # old callers still get a 503
+    assert total(index, "crowded") == 1
+
+
+def test_a_change_replaces_searchers_without_exceeding_the_pool(
+    index_path: Path, monkeypatch
+) -> None:
+    reader = SearchIndex(index_path, refresh_interval=0.0, max_searchers=2, searcher_wait=30.0)
+    writer = SearchIndex(index_path)
+    add_all(writer, [record(1, text="before change")])
+    assert total(reader, "before") == 1
+    opens = CountingOpens(monkeypatch)
+    found: list[int] = []
+    with reader._pool.searcher(), reader._pool.searcher():  # both lent, of the old version
+        add_all(writer, [record(2, text="after change")])
+        waiter = threading.Thread(target=lambda: found.append(total(reader, "after")))
+        waiter.start()
+        waiter.join(timeout=0.3)
+        assert waiter.is_alive()  # a third searcher would exceed the pool: it waits
+    waiter.join(timeout=30)
+    assert found == [1]  # a new searcher, on the new version
+    assert opens.most_alive <= 2
+    assert reader.open_searchers() <= 2
+
+
+def test_limit_searches_shrinks_the_idle_searchers(index_path: Path) -> None:
+    index = SearchIndex(index_path, max_searchers=4)
+    add_all(index, [record(i, text="shrinking words") for i in range(5)])
+    assert run_threads(8, lambda: [total(index, "shrinking") for _ in range(5)]) == []
+    assert 1 <= index.open_searchers() <= 4
+    index.limit_searches(1)
+    assert index.max_searchers == 1
+    assert index.open_searchers() == 1
+    assert total(index, "shrinking") == 5
