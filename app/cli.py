@@ -27,6 +27,7 @@ from app.cli_common import (
 )
 from app.cli_export import export
 from app.cli_refresh import refresh
+from app.cli_worker import enqueue_tasks, worker
 from app.vault import Vault
 from archiver.restore import ExportError, is_export, load_export
 from archiver.sources import ImportResult, SourceError, read_source
@@ -84,6 +85,7 @@ def archive(
     Runs again on the same list add nothing and refetch nothing already archived; links
     with no archived copy yet (failed, blocked, dead) are tried again. A linkvault JSON
     export (`linkvault export --format json`) is restored as it is, without fetching.
+    With LINKVAULT_WORK_QUEUE=true the links are queued for `linkvault worker` instead.
     Exits 0 when the run completed, whatever individual links did; 2 when an input cannot
     be read; 3 with --no-wait when another command is writing to the data directory.
     """
@@ -115,6 +117,9 @@ def archive(
                 f"{len(imported.link_ids)} links ({imported.new} new); "
                 f"{len(tasks)} to fetch, {len(imported.link_ids) - len(tasks)} already done."
             )
+            if settings.work_queue:  # the workers fetch them (`linkvault worker`)
+                enqueue_tasks(vault, tasks, "archive")
+                return
             with output.ArchiveProgress(err, total=len(tasks)) as progress:
                 summary = vault.archive(tasks, on_done=progress.advance)
         output.print_summary(err, vault.store, imported.link_ids, summary)
@@ -129,6 +134,7 @@ def archive(
 cli.command()(refresh)
 cli.command()(export)
 cli.command(name="check")(check_command)
+cli.command()(worker)
 
 
 def _load_exports(paths: list[str]) -> list[tuple[str, dict[str, Any]]]:

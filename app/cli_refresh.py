@@ -24,6 +24,7 @@ from app.cli_common import (
     settings_from,
     writing,
 )
+from app.cli_worker import enqueue_tasks
 from app.settings import Settings
 from app.vault import Vault
 from archiver.durations import format_duration, parse_duration
@@ -78,7 +79,8 @@ def refresh(
     Links whose text or status changed are re-indexed; a link that keeps failing over time
     (LINKVAULT_DEAD_AFTER_FAILURES checks, LINKVAULT_FAILURE_SPACING apart) or answers
     404/410 becomes dead, its last copy still searchable; a dead link that answers again is
-    ok. Exits 0 when the run completed, 2 for unknown URLs or a malformed AGE, 3 with
+    ok. With LINKVAULT_WORK_QUEUE=true the links are queued for `linkvault worker`
+    instead. Exits 0 when the run completed, 2 for unknown URLs or a malformed AGE, 3 with
     --no-wait when another command is writing to the data directory.
     """
     settings = settings_from(
@@ -145,6 +147,9 @@ def _link_ids(vault: Vault, urls: list[str]) -> list[int]:
 def _refresh_once(vault: Vault, settings: Settings, selection: RefreshSelection) -> None:
     tasks = refresh_tasks(vault.store, selection, settings.refresh_after)
     err.print(f"{len(tasks)} links to re-check.")
+    if settings.work_queue:  # the workers check them (`linkvault worker`)
+        enqueue_tasks(vault, tasks, "refresh")
+        return
     before = {task.id: task.status for task in tasks}
     moves: Counter[str] = Counter()
     with output.ArchiveProgress(err, total=len(tasks), label="refreshing") as progress:

@@ -1,4 +1,5 @@
-"""Archiving started from the write API, run after the response in a worker thread."""
+"""Archiving started from the write API, run after the response in a worker thread; or,
+with LINKVAULT_WORK_QUEUE on, queued for `linkvault worker` (archiver/queue.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 from collections.abc import Sequence
 
 from app.vault import Vault
+from archiver.queue import ARCHIVE, REFRESH, enqueue
 from archiver.refresh import RefreshSelection, refresh_tasks
 from archiver.store import LinkTask
 
@@ -23,6 +25,9 @@ class ArchiveJobs:
 
     def archive_new(self, link_ids: Sequence[int]) -> None:
         """Fetches those of these links not archived yet (pending or failed)."""
+        if self._vault.settings.work_queue:
+            self._enqueue([task.id for task in self._vault.store.tasks_for_archive(link_ids)])
+            return
         with self._lock:
             tasks = self._vault.store.tasks_for_archive(link_ids)
             self._run(tasks)
@@ -30,11 +35,22 @@ class ArchiveJobs:
     def refresh(self, link_id: int) -> None:
         """Checks this link again, whatever its status: a conditional request when its copy
         has validators, a new snapshot only if the page changed."""
+        if self._vault.settings.work_queue:
+            self._enqueue([link_id], REFRESH)
+            return
         with self._lock:
             # Empty when the link was deleted between the request and now.
             selection = RefreshSelection(link_ids=[link_id])
             tasks = refresh_tasks(self._vault.store, selection, self._vault.settings.refresh_after)
             self._run(tasks, refresh=True)
+
+    def _enqueue(self, link_ids: list[int], kind: str = ARCHIVE) -> None:
+        try:
+            queued = enqueue(self._vault.store.engine, link_ids, kind)
+        except Exception:  # a background failure must be visible in the server log
+            log.exception("queueing %d links to %s failed", len(link_ids), kind)
+            return
+        log.info("queued %d links to %s for the workers", queued, kind)
 
     def _run(self, tasks: list[LinkTask], refresh: bool = False) -> None:
         if not tasks:

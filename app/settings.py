@@ -74,8 +74,21 @@ class Settings(BaseSettings):
     search_queue_timeout: float = Field(
         10.0, gt=0, description="Seconds a search waits for its turn before a 503 (busy)."
     )
+    work_queue: bool = Field(
+        False,
+        description="archive, refresh and the write API queue links for `linkvault worker` "
+        "processes instead of fetching them themselves.",
+    )
+    work_lease: timedelta = Field(
+        timedelta(minutes=2),
+        gt=timedelta(0),
+        description="How long a worker holds a link without renewing; a dead worker's links "
+        "go to the others after this.",
+    )
 
-    @field_validator("refresh_after", "failure_spacing", "refresh_interval", mode="before")
+    @field_validator(
+        "refresh_after", "failure_spacing", "refresh_interval", "work_lease", mode="before"
+    )
     @classmethod
     def _short_durations(cls, value: object) -> object:
         # "7d", "6h", "30m" as on the command line; ISO 8601 ("P7D") and seconds still work.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -85,6 +86,17 @@ class Vault:
         report = restore_export(self.store, export)
         sync_index(self.store, self.index)
         return report
+
+    @contextlib.contextmanager
+    def indexing(self) -> Iterator[Callable[[int], None]]:
+        """For links stored one by one over a long time (the queue worker): yields a function
+        that hands a stored link to the index, committed as during a run; the index is
+        caught up before and after."""
+        sync_index(self.store, self.index)
+        interval = self.settings.index_commit_interval
+        with IndexFeeder(self.store, self.index, interval=interval) as feeder:
+            yield feeder.add
+        sync_index(self.store, self.index)
 
     def _run(
         self,

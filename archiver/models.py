@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import (
     JSON,
@@ -54,10 +56,25 @@ class Base(DeclarativeBase):
     pass
 
 
+def host_of(url: str) -> str:
+    """The host a fetch of `url` connects to, lowercase, without port: the unit of
+    politeness. "" when there is none (a blocked `mailto:`)."""
+    try:
+        return (urlsplit(url).hostname or "")[:255]
+    except ValueError:
+        return ""
+
+
+def _default_host(context: Any) -> str:
+    return host_of(context.get_current_parameters().get("url") or "")
+
+
 class Link(Base):
     """One entry of a reading list, stored once per normalised URL."""
 
     __tablename__ = "links"
+    # The work queue's claim walks queued links oldest first (archiver/queue.py).
+    __table_args__ = (Index("ix_links_queue", "queued_at", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(Text)
@@ -84,6 +101,14 @@ class Link(Base):
     # Set whenever something the index shows changes; cleared only after the index commit,
     # so a crash between the database commit and the index commit is repaired by a re-run.
     needs_index: Mapped[bool] = mapped_column(default=False, index=True)
+
+    # The shared work queue (archiver/queue.py): what a worker should do with the link
+    # ("archive" or "refresh", None when nothing), since when, and who holds it until when.
+    host: Mapped[str | None] = mapped_column(String(255), default=_default_host)
+    queued: Mapped[str | None] = mapped_column(String(16))
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     snapshot: Mapped[Snapshot | None] = relationship(foreign_keys=[snapshot_id])
 

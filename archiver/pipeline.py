@@ -8,11 +8,12 @@ as it completes, so an interrupted run loses at most the links in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -127,6 +128,23 @@ class Pipeline:
         summary = RunSummary()
         if not tasks:
             return summary
+        async with self.started() as archive:
+
+            async def one(task: LinkTask) -> None:
+                done = await archive(task)
+                summary.counts[done.status.value] += 1
+                if done.changed:
+                    summary.changed_ids.append(done.link_id)
+                if self._on_done is not None:
+                    self._on_done(done)
+
+            await asyncio.gather(*(one(task) for task in tasks))
+        return summary
+
+    @contextlib.asynccontextmanager
+    async def started(self) -> AsyncIterator[Callable[[LinkTask], Awaitable[LinkDone]]]:
+        """The pipeline open for links given one at a time, as the queue worker claims them:
+        yields a coroutine function that archives one link and says how it ended."""
         own_executor = self._executor is None
         self._pool = self._executor or _worker_pool(self._workers)
         if own_executor:
@@ -146,21 +164,15 @@ class Pipeline:
         try:
             async with Fetcher(self._config) as fetcher:
 
-                async def one(task: LinkTask) -> None:
+                async def archive(task: LinkTask) -> LinkDone:
                     async with in_flight:
-                        done = await self._archive_one(fetcher, task)
-                    summary.counts[done.status.value] += 1
-                    if done.changed:
-                        summary.changed_ids.append(done.link_id)
-                    if self._on_done is not None:
-                        self._on_done(done)
+                        return await self._archive_one(fetcher, task)
 
-                await asyncio.gather(*(one(task) for task in tasks))
+                yield archive
         finally:
             self._db.shutdown(wait=True)
             if own_executor:
                 self._pool.shutdown(wait=True, cancel_futures=True)
-        return summary
 
     async def _in_db(self, func: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db, func, *args)

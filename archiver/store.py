@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from archiver._engine import BUSY_TIMEOUT_MS, make_engine
@@ -73,26 +73,27 @@ class Store:
 
     def add_links(self, specs: Iterable[LinkSpec]) -> ImportCounts:
         """Stores each new normalised URL once; a link seen before keeps what it was."""
-        new = existing = 0
-        ids: list[int] = []
-        seen: set[str] = set()
+        unique: dict[str, LinkSpec] = {}
+        for spec in specs:
+            unique.setdefault(spec.normalized_url, spec)
         with self.session() as session:
+            # Looked up 500 at a time and inserted in one flush: a statement per link cost
+            # seconds for a long list on a database across the network.
+            known: dict[str, int] = {}
+            urls = list(unique)
+            for start in range(0, len(urls), 500):
+                chunk = urls[start : start + 500]
+                query = select(Link.normalized_url, Link.id).where(Link.normalized_url.in_(chunk))
+                known.update({url: link_id for url, link_id in session.execute(query)})
             position = session.scalar(select(func.max(Link.position))) or 0
-            for spec in specs:
-                if spec.normalized_url in seen:
-                    continue
-                seen.add(spec.normalized_url)
-                link_id = session.scalar(
-                    select(Link.id).where(Link.normalized_url == spec.normalized_url)
-                )
-                if link_id is not None:
-                    existing += 1
-                    ids.append(link_id)
+            added: dict[str, Link] = {}
+            for url, spec in unique.items():
+                if url in known:
                     continue
                 position += 1
-                link = Link(
+                added[url] = Link(
                     url=spec.url,
-                    normalized_url=spec.normalized_url,
+                    normalized_url=url,
                     title=spec.title,
                     section=spec.section,
                     tags=list(spec.tags),
@@ -101,11 +102,10 @@ class Store:
                     position=position,
                     status=LinkStatus.PENDING,
                 )
-                session.add(link)
-                session.flush()
-                new += 1
-                ids.append(link.id)
-        return ImportCounts(new=new, existing=existing, link_ids=ids)
+            session.add_all(added.values())
+            session.flush()
+            ids = [known[url] if url in known else added[url].id for url in unique]
+        return ImportCounts(new=len(added), existing=len(known), link_ids=ids)
 
     # -- what to fetch ----------------------------------------------------------------------
 
@@ -188,6 +188,7 @@ class Store:
                 "changed": changed,
             }
             conn.execute(INSERT_CHECK, check)
+            self._recorded(conn, [link_id])
         return changed
 
     def record_unchanged(self, link_id: int, http_status: int | None) -> None:
@@ -205,6 +206,7 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(CHECK_UNCHANGED, params)
             conn.execute(MARK_UNCHANGED, params)
+            self._recorded(conn, [link_id for link_id, _ in results])
 
     def record_failure(
         self, link_id: int, status: LinkStatus, error: str, http_status: int | None
@@ -248,7 +250,13 @@ class Store:
                     error=error,
                 )
             )
+            self._recorded(session.connection(), [link_id])
         return result
+
+    def _recorded(self, conn: Connection, link_ids: Sequence[int]) -> None:
+        """Runs in the transaction that records these links' results. The work queue's store
+        (archiver/queue.py) takes them off the queue there, so a result and its release
+        commit together: a worker killed in between leaves nothing to fetch twice."""
 
     @staticmethod
     def _failing_streak(session: Session, link_id: int) -> list[datetime]:

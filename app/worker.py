@@ -1,0 +1,207 @@
+"""The queue worker's loop: claim due links from the shared queue, run them through the
+pipeline, hand them to the index; renew the leases meanwhile (archiver/queue.py).
+
+Links are claimed as room frees up, so everything a worker holds is in flight. Stopping
+(SIGTERM, Ctrl-C) stops claiming and lets the links in flight finish; a second signal
+abandons them, and their leases are released for the other workers at once. A worker
+killed outright releases nothing: its leases expire after LINKVAULT_WORK_LEASE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import socket
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TypeVar
+
+from app.settings import Settings
+from archiver.pipeline import LinkDone, Pipeline
+from archiver.queue import QueueStore, WorkQueue
+from archiver.store import LinkTask, Store
+
+T = TypeVar("T")
+log = logging.getLogger("linkvault.worker")
+
+# After an unexpected error (not a failed fetch, which is a result), a link waits this long
+# before any worker takes it again, so a link that breaks workers does not spin.
+ERROR_RETRY_DELAY = timedelta(minutes=5)
+
+
+def worker_id() -> str:
+    """Unique across machines and restarts: host, process and a random part."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    lease: timedelta
+    capacity: int  # links held (and in flight) at once
+    poll: float = 1.0  # seconds between looks at an empty queue
+    exit_when_idle: bool = False  # stop once nothing is queued, by anyone
+
+
+@dataclass(slots=True)
+class WorkerReport:
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: int = 0  # links handed back after an unexpected error
+    lost: int = 0  # leases another worker took over (this one stalled past them)
+    released: int = 0  # leases handed back unfinished at the end
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        options: WorkerOptions,
+        *,
+        owner: str | None = None,
+        on_done: Callable[[LinkDone], None] | None = None,
+    ) -> None:
+        self.owner = owner or worker_id()
+        self.queue = WorkQueue(
+            store.engine,
+            owner=self.owner,
+            lease=options.lease,
+            per_host=settings.per_host_concurrency,
+        )
+        self._store = QueueStore(store.engine, store.rot, self.queue)
+        self._settings = settings
+        self._options = options
+        self._on_done = on_done
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._stop_requests = 0
+        self.report = WorkerReport()
+
+    def stop(self) -> None:
+        """First call: finish what is in flight, claim nothing more. Second: abandon it."""
+        self._stop_requests += 1
+        self._wake.set()
+        if self._stop_requests > 1:
+            for task in self._in_flight.values():
+                task.cancel()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_requests > 0
+
+    async def run(self, index: Callable[[int], None]) -> WorkerReport:
+        """Works until stopped (or, with exit_when_idle, until the queue is empty); `index`
+        takes each link whose searchable copy or status changed."""
+        self._wake = asyncio.Event()
+        # Queue statements in their own thread: a lease renewal must not wait behind the
+        # pipeline's writes.
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkvault-queue")
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stop)
+        workers = self._settings.extract_workers or None
+        pipeline = Pipeline(self._store, self._settings.fetch_config(), workers=workers)
+        renewer: asyncio.Task[None] | None = None
+        try:
+            async with pipeline.started() as archive:
+                renewer = asyncio.create_task(self._renew_leases())
+                await self._claim_loop(archive, index)
+                if self._in_flight:  # stopping: let them finish
+                    await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        finally:
+            if renewer is not None:
+                renewer.cancel()
+            for task in self._in_flight.values():
+                task.cancel()
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+            # Whatever is still ours (abandoned links) goes back to the queue at once.
+            self.report.released += await self._in_db(self.queue.release)
+            self._db.shutdown(wait=True)
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+        return self.report
+
+    async def _claim_loop(
+        self,
+        archive: Callable[[LinkTask], Awaitable[LinkDone]],
+        index: Callable[[int], None],
+    ) -> None:
+        options = self._options
+        loop = asyncio.get_running_loop()
+        # Claims are serialised across workers (see WorkQueue.claim): take links a few at a
+        # time rather than one per finished link, unless idle or a poll is due.
+        batch = max(1, options.capacity // 4)
+        last_claim = -options.poll
+        while not self.stopping:
+            room = options.capacity - len(self._in_flight)
+            due = room >= batch or not self._in_flight or loop.time() - last_claim >= options.poll
+            tasks: list[LinkTask] = []
+            if room > 0 and due:
+                last_claim = loop.time()
+                tasks = await self._in_db(self.queue.claim, room)
+            for task in tasks:
+                self._in_flight[task.id] = asyncio.create_task(self._one(archive, index, task))
+            idle = not tasks and not self._in_flight
+            # Links leased by a dead worker come back when their lease expires: wait for them.
+            if idle and options.exit_when_idle and await self._in_db(self.queue.pending) == 0:
+                return
+            # Until a link finishes (room to claim), a stop, or time to look again.
+            self._wake.clear()
+            waits = [*self._in_flight.values(), asyncio.ensure_future(self._wake.wait())]
+            await asyncio.wait(waits, timeout=options.poll, return_when=asyncio.FIRST_COMPLETED)
+            waits[-1].cancel()
+
+    async def _one(
+        self,
+        archive: Callable[[LinkTask], Awaitable[LinkDone]],
+        index: Callable[[int], None],
+        task: LinkTask,
+    ) -> None:
+        try:
+            done = await archive(task)
+        except Exception:  # the pipeline records failed fetches; this is something else
+            log.exception("link %d (%s) failed unexpectedly; handed back", task.id, task.url)
+            self.report.errors += 1
+            await self._in_db(self.queue.release, [task.id], ERROR_RETRY_DELAY)
+            return
+        finally:
+            self._in_flight.pop(task.id, None)
+        # The store set needs_index on what the index shows; a changed copy or status.
+        if done.changed or done.status.value != task.status:
+            index(task.id)
+        self.report.counts[done.status.value] += 1
+        if self._on_done is not None:
+            self._on_done(done)
+
+    async def _renew_leases(self) -> None:
+        every = max(0.2, self._options.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(every)
+            held = list(self._in_flight)
+            if not held:
+                continue
+            try:
+                lost = await self._in_db(self.queue.renew, held)
+            except Exception:  # the database away for a moment: try again next time
+                log.exception("renewing %d leases failed", len(held))
+                continue
+            lost &= set(self._in_flight)  # finished meanwhile is not lost
+            if lost:
+                # Another worker took them after the lease ran out; both may store a result,
+                # which the store handles (same content, no second snapshot).
+                self.report.lost += len(lost)
+                log.warning("lost the lease on %d links to another worker", len(lost))
+
+    async def _in_db(self, func: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._db, func, *args)
