@@ -15,6 +15,8 @@ from starlette.responses import Response
 from app.security import apply_security_headers
 from app.web.routes import templates
 from app.web.state import SearchState
+from index import IndexUnavailable
+from index.searchindex import SearchBusy
 
 log = logging.getLogger("linkvault.errors")
 
@@ -80,7 +82,26 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def index_unavailable(request: Request, exc: Exception) -> Response:
+    # Any route that reads the index (stats, the home page, a link's page) may meet a busy or
+    # broken index: that is a 503 saying so, not an internal error.
+    assert isinstance(exc, IndexUnavailable)
+    busy = isinstance(exc, SearchBusy)
+    message = "The server is busy; please try again in a moment." if busy else str(exc)
+    headers = {"Retry-After": "2"} if busy else {}
+    if not busy:
+        log.warning("index unavailable on %s: %s", request.url.path, exc)
+    response: Response
+    if wants_html(request):
+        response = _page(request, 503, message)
+        response.headers.update(headers)
+    else:
+        response = JSONResponse({"detail": message}, status_code=503, headers=headers)
+    return response
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(IndexUnavailable, index_unavailable)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, server_error)
