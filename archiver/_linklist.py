@@ -59,11 +59,15 @@ def shorten(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# Control characters are no part of a title, and PostgreSQL text cannot even hold NUL.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
 def clean_text(text: str | None) -> str | None:
-    """Collapse whitespace; None for nothing left."""
+    """Collapse whitespace, control characters to spaces; None for nothing left."""
     if not text:
         return None
-    collapsed = " ".join(text.split())
+    collapsed = " ".join(_CONTROL.sub(" ", text).split())
     if len(collapsed) > MAX_TITLE_LENGTH:
         collapsed = collapsed[: MAX_TITLE_LENGTH - 1].rstrip() + "…"
     return collapsed or None

@@ -70,12 +70,23 @@ def decode_source(data: bytes, name: str) -> str:
             except UnicodeDecodeError:
                 pass
     guess = _detect(data)
-    if guess is None:
-        raise SourceError(f"{name}: cannot decode it as text; is it a binary file?")
-    # Only UTF-16/32 text legitimately contains NUL bytes.
-    if has_nul and not guess.encoding.startswith(("utf_16", "utf_32")):
-        raise SourceError(f"{name}: looks like a binary file, not a link list")
-    return _check_text(str(guess), name)
+    if has_nul:
+        if guess is None:
+            raise SourceError(f"{name}: cannot decode it as text; is it a binary file?")
+        # Only UTF-16/32 text legitimately contains NUL bytes.
+        if not guess.encoding.startswith(("utf_16", "utf_32")):
+            raise SourceError(f"{name}: looks like a binary file, not a link list")
+        return _check_text(str(guess), name)
+    text = None if guess is None else str(guess)
+    if text is None or _looks_binary(text):
+        # On a short list in a legacy code page the detector may give up (Polish in cp1250)
+        # or pick an exotic one (cp1006) that reads letters as control characters, and the
+        # list would be refused as binary. Its URLs are ASCII: Windows-1252 keeps them, and
+        # binary data still fails the control character check.
+        fallback = data.decode("cp1252", errors="replace")
+        if text is None or not _looks_binary(fallback):
+            text = fallback
+    return _check_text(text, name)
 
 
 def _detect(data: bytes) -> charset_normalizer.CharsetMatch | None:
@@ -107,9 +118,13 @@ def _declared_charset(data: bytes) -> str | None:
         return None
 
 
-def _check_text(text: str, name: str) -> str:
+def _looks_binary(text: str) -> bool:
     sample = text[:_SAMPLE]
-    if sample and len(_CONTROL.findall(sample)) > _MAX_CONTROL_RATIO * len(sample):
+    return bool(sample) and len(_CONTROL.findall(sample)) > _MAX_CONTROL_RATIO * len(sample)
+
+
+def _check_text(text: str, name: str) -> str:
+    if _looks_binary(text):
         raise SourceError(f"{name}: looks like a binary file, not a link list")
     return text
 

@@ -58,7 +58,12 @@ def iter_html(text: str) -> Iterator[Tag | str]:
         start = match.start()
         if start > pos:
             yield html.unescape(text[pos:start])
-        line += text.count("\n", counted, start)
+        # "\r\n", "\n" and a lone "\r" each end a line, as in the other importers.
+        line += (
+            text.count("\n", counted, start)
+            + text.count("\r", counted, start)
+            - text.count("\r\n", counted, start)
+        )
         counted = start
         pos = match.end()
         name = match.group(2)

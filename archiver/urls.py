@@ -51,6 +51,9 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _ENCODE_ALWAYS = frozenset('"<>\\^`{|}')
 _HOST_CHARS = re.compile(r"[a-z0-9\-._~!$&'()*+,;=]+")
 _WHITESPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
+# Lone surrogates: undecodable bytes of a command-line argument (surrogateescape). They
+# cannot be encoded, so such a "URL" could be neither stored nor fetched.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Parts made only of these need no re-encoding (the common case, kept fast).
 _PLAIN_PART = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?\[\]]*")
 
@@ -68,6 +71,8 @@ def normalize_url(url: str) -> str:
         raise ValueError(f"URL is longer than {MAX_URL_LENGTH} characters ({len(text)})")
     if _WHITESPACE_OR_CONTROL.search(text):
         raise ValueError("URL contains whitespace or control characters")
+    if _SURROGATE.search(text):
+        raise ValueError("URL contains bytes that are not valid UTF-8")
     match = _SCHEME.match(text)
     if match is None:
         raise ValueError("not an absolute URL (no scheme)")

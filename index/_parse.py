@@ -35,8 +35,12 @@ MAX_PREFIX_EXPANSIONS = 300
 _MINUS = r"(?<![^\s(])-(?=[\w\"(])"
 _NEVER = r"(?!)"
 _FIELDS = r"(?P<text>title|text|section|domain):"
-# Control and format characters (NUL, bidi overrides, zero-width) are never part of a word.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+# Control and format characters (NUL, bidi overrides, zero-width) are never part of a word,
+# nor are lone surrogates (undecodable bytes of a command-line argument): the index cannot
+# even encode them.
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
+)
 # For the fallback parse: the characters that carry query syntax.
 _SYNTAX_CHARS = re.compile(r"[\"()*:+\-\\\[\]{}^~]")
 _OPERATORS = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|REQUIRE)\b")

@@ -62,6 +62,19 @@ def check(sq: SearchQuery) -> None:
     start, end = to_utc_naive(sq.date_from), to_utc_naive(sq.date_to)
     if start is not None and end is not None and start > end:
         raise QueryError("date_from is after date_to.")
+    for name, value in (("section", sq.section), ("domain", sq.domain)):
+        # Lone surrogates (undecodable bytes of a command-line argument) cannot be encoded,
+        # so they cannot be looked up, and the filter could not match anything anyway.
+        if value and not _encodable(value):
+            raise QueryError(f"The {name} filter contains bytes that are not valid UTF-8.")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def run(searcher: Any, values: SegmentValues, sq: SearchQuery, time_limit: float) -> SearchPage:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Query, stat
 from app.api.schemas import Accepted, AddLinks, ErrorResponse, LinkDetail, LinkList, LinkSummary
 from app.deps import JobsDep, SessionDep, TokenDep, VaultDep
 from app.queries import link_view, list_links
+from archiver._linklist import clean_text
 from archiver.models import LinkStatus
 from archiver.sources import LinkSpec
 from archiver.urls import is_http_url, normalize_url
@@ -83,7 +84,7 @@ def _specs(body: AddLinks) -> list[LinkSpec]:
     """LinkSpecs for the body's URLs; a 400 naming every URL that is not http(s)."""
     specs: list[LinkSpec] = []
     invalid: list[str] = []
-    section = (body.section or "").strip() or None
+    section = clean_text(body.section)  # as a list's heading: no control characters
     for raw in body.urls:
         url = raw.strip()
         try:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from app.api.schemas import ErrorResponse, SearchFacets, SearchResponse, SearchResult
@@ -89,6 +91,16 @@ def day_start(value: date | None) -> datetime | None:
 
 def day_end(value: date | None) -> datetime | None:
     return None if value is None else datetime.combine(value, time.max, tzinfo=UTC)
+
+
+def _iso_day(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+# A day exactly as documented: pydantic alone also takes "86400" (a Unix time) for a date.
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 
 def run_search(index: SearchIndex, query: SearchQuery) -> SearchPage:
@@ -169,10 +181,10 @@ async def search(
         str | None, Query(max_length=300, description="Only this domain (exact host).")
     ] = None,
     date_from: Annotated[
-        date | None, Query(description="Archived on or after this day (YYYY-MM-DD).")
+        IsoDay | None, Query(description="Archived on or after this day (YYYY-MM-DD).")
     ] = None,
     date_to: Annotated[
-        date | None, Query(description="Archived on or before this day (YYYY-MM-DD).")
+        IsoDay | None, Query(description="Archived on or before this day (YYYY-MM-DD).")
     ] = None,
     sort: Annotated[
         Literal["relevance", "date"], Query(description="Best match first, or newest first.")
