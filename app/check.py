@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from app.indexing import index_links, rebuild_index, record_version
 from app.runlock import RunOwner, read_owner
 from app.vault import Vault
-from index import IndexHealth, LockOwner, inspect_index, repair_index_files
+from index import IndexHealth, LockOwner, inspect_backend, repair_backend_files
 
 # Ids listed per problem in a report; counts are always complete.
 MAX_LISTED = 20
@@ -80,9 +80,9 @@ def check(vault: Vault) -> CheckReport:
     if running is not None and running.pid == os.getpid():
         running = None  # check --repair itself
     report = CheckReport(running=running)
-    health = inspect_index(vault.settings.index_dir)
-    _add_index_health(report, health)
     try:
+        health = _inspect(vault)
+        _add_index_health(report, health)
         report.database_problems = _database_problems(vault)
         if health.readable and not report.database_problems:
             _compare(vault, health, report)
@@ -104,7 +104,9 @@ def repair(vault: Vault) -> CheckReport:
         done.append(f"rebuilt the index from the database ({count} documents)")
     else:
         if before.stale_lock or before.leftovers:
-            removed = repair_index_files(vault.settings.index_dir, lock_timeout=60.0)
+            removed = repair_backend_files(
+                vault.settings.search_backend, index_dir=vault.settings.index_dir
+            )
             if before.stale_lock:
                 done.append(f"cleared a stale index lock left by {before.stale_lock.describe()}")
             if removed:
@@ -129,6 +131,15 @@ def _database_problems(vault: Vault) -> list[str]:
     with engine.connect() as conn:
         rows = [str(row[0]) for row in conn.execute(text("PRAGMA integrity_check"))]
     return [] if rows == ["ok"] else rows
+
+
+def _inspect(vault: Vault) -> IndexHealth:
+    """The Whoosh folder is inspected without opening it as an index (that would tidy it);
+    the PostgreSQL tables through the database (no lock files, nothing half-written)."""
+    kind = vault.settings.search_backend
+    if kind == "postgres":
+        return inspect_backend(kind, engine=vault.store.engine)
+    return inspect_backend(kind, index_dir=vault.settings.index_dir)
 
 
 def _add_index_health(report: CheckReport, health: IndexHealth) -> None:

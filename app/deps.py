@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.jobs import ArchiveJobs
 from app.settings import Settings
 from app.vault import Vault
-from index import SearchIndex
+from index import SearchBackend
 
 
 def get_settings(request: Request) -> Settings:
@@ -37,7 +37,7 @@ def get_session(vault: Annotated[Vault, Depends(get_vault)]) -> Iterator[Session
         yield session
 
 
-def get_index(vault: Annotated[Vault, Depends(get_vault)]) -> SearchIndex:
+def get_index(vault: Annotated[Vault, Depends(get_vault)]) -> SearchBackend:
     return vault.index
 
 
@@ -70,5 +70,5 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 VaultDep = Annotated[Vault, Depends(get_vault)]
 JobsDep = Annotated[ArchiveJobs, Depends(get_jobs)]
 SessionDep = Annotated[Session, Depends(get_session)]
-IndexDep = Annotated[SearchIndex, Depends(get_index)]
+IndexDep = Annotated[SearchBackend, Depends(get_index)]
 TokenDep = Annotated[None, Depends(require_token)]

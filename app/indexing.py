@@ -13,7 +13,7 @@ from typing import Any
 from archiver.models import Link, Snapshot
 from archiver.store import Store, as_datetime
 from archiver.urls import domain_of
-from index import IndexRecord, SearchIndex
+from index import IndexRecord, SearchBackend
 
 
 def to_record(link: Link, snapshot: Snapshot) -> IndexRecord:
@@ -56,7 +56,7 @@ def records(store: Store, link_ids: Iterable[int] | None = None) -> Iterator[Ind
         yield to_record(link, snapshot)
 
 
-def index_links(store: Store, index: SearchIndex, link_ids: list[int]) -> int:
+def index_links(store: Store, index: SearchBackend, link_ids: list[int]) -> int:
     """Writes these links' current copies to the index, then marks them indexed."""
     if not link_ids:
         return 0
@@ -74,7 +74,7 @@ def index_links(store: Store, index: SearchIndex, link_ids: list[int]) -> int:
     return written
 
 
-def sync_index(store: Store, index: SearchIndex) -> int:
+def sync_index(store: Store, index: SearchBackend) -> int:
     """Repairs what an interrupted run left behind: missing, stale or extra documents."""
     searchable = store.searchable_ids()
     indexed = index.indexed_ids()
@@ -83,7 +83,7 @@ def sync_index(store: Store, index: SearchIndex) -> int:
     return index_links(store, index, todo)
 
 
-def rebuild_index(store: Store, index: SearchIndex) -> int:
+def rebuild_index(store: Store, index: SearchBackend) -> int:
     count = index.rebuild(records(store))
     store.mark_indexed(store.ids_needing_index())
     return count
@@ -92,13 +92,14 @@ def rebuild_index(store: Store, index: SearchIndex) -> int:
 class IndexFeeder:
     """Indexes links as the pipeline stores them, from one thread with batched commits.
 
-    Whoosh analysis is CPU work; a thread keeps it off the event loop so fetch timeouts
-    stay accurate, and one thread means one index writer. Each commit writes a segment that
-    later merges rewrite, so commits are few: every thousand links or ten seconds.
+    Indexing is CPU work (Whoosh) or waits on the database (PostgreSQL); a thread keeps it
+    off the event loop so fetch timeouts stay accurate, and one thread means one index
+    writer. Each commit writes a segment that later merges rewrite (or a transaction), so
+    commits are few: every thousand links or ten seconds.
     """
 
     def __init__(
-        self, store: Store, index: SearchIndex, batch_size: int = 1000, interval: float = 10.0
+        self, store: Store, index: SearchBackend, batch_size: int = 1000, interval: float = 10.0
     ) -> None:
         self._store = store
         self._index = index

@@ -17,7 +17,7 @@ from rich.table import Table
 from archiver.models import LinkStatus
 from archiver.pipeline import LinkDone, RunSummary
 from archiver.store import Store
-from index import SearchIndex, SearchPage
+from index import SearchBackend, SearchPage
 
 _STATUS_STYLE = {
     "ok": "green",
@@ -165,7 +165,7 @@ def print_search(console: Console, page: SearchPage) -> None:
         console.print(f"Did you mean: [bold]{escape(page.suggestion)}[/]?")
 
 
-def status_report(store: Store, index: SearchIndex) -> dict[str, Any]:
+def status_report(store: Store, index: SearchBackend) -> dict[str, Any]:
     run = store.last_run()
     dead = store.links_with_status(LinkStatus.DEAD)
     return {

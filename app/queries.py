@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from archiver.models import Check, Link, LinkStatus, Snapshot
+
+# Ids are 32-bit integers on PostgreSQL (64-bit on SQLite): a larger one names no link, and
+# is refused before it reaches the database, which would fail on it.
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,20 +116,6 @@ def dead_links(session: Session, limit: int = 100) -> Sequence[Link]:
         .limit(limit)
     )
     return list(session.scalars(query))
-
-
-def directory_size(path: Path) -> int:
-    """Bytes of every file under path; 0 when it does not exist."""
-    if not path.exists():
-        return 0
-    total = 0
-    for item in path.rglob("*"):
-        try:
-            if item.is_file():
-                total += item.stat().st_size
-        except OSError:  # a segment merged away while we walked
-            continue
-    return total
 
 
 def link_snapshots(session: Session, link_id: int) -> list[Snapshot]:

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from archiver.config import FetchConfig
 from archiver.durations import parse_duration
 from archiver.rot import RotPolicy
+
+
+def _is_postgresql(url: str | None) -> bool:
+    if not url:
+        return False
+    try:
+        return make_url(url).get_backend_name() == "postgresql"
+    except ArgumentError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -21,6 +33,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("./data"), description="Holds the SQLite file and the index.")
     database_url: str | None = Field(
         None, description="Any SQLAlchemy URL; default is SQLite in the data directory."
+    )
+    search_backend: Literal["whoosh", "postgres"] = Field(
+        "whoosh",
+        description="The search index: `whoosh` (a folder in the data directory) or "
+        "`postgres` (full-text search in the PostgreSQL database of database_url).",
     )
     api_token: str | None = Field(
         None, description="Bearer token for the write API; with none, write routes are off."
@@ -64,7 +81,6 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds between index commits during a run (also every 1,000 links).",
     )
-
     web_workers: int = Field(
         1, ge=1, description="Processes of `linkvault serve`; searches use one core per process."
     )
@@ -97,6 +113,16 @@ class Settings(BaseSettings):
                 return parse_duration(value)
             except ValueError:
                 return value
+        return value
+
+    @field_validator("search_backend")
+    @classmethod
+    def _postgres_search_needs_postgres(cls, value: str, info: ValidationInfo) -> str:
+        if value == "postgres" and not _is_postgresql(info.data.get("database_url")):
+            raise ValueError(
+                "LINKVAULT_SEARCH_BACKEND=postgres needs LINKVAULT_DATABASE_URL to be a "
+                "PostgreSQL database (postgresql+psycopg://user@host/dbname)"
+            )
         return value
 
     @property

@@ -16,7 +16,7 @@ from archiver.pipeline import LinkDone, Pipeline, RunSummary
 from archiver.restore import RestoreReport, restore_export
 from archiver.sources import ImportResult, LinkSpec
 from archiver.store import ImportCounts, LinkTask, Store, make_engine
-from index import SearchIndex
+from index import SearchBackend, open_search_backend
 
 
 @dataclass(slots=True)
@@ -41,8 +41,11 @@ class Vault:
         return store
 
     @cached_property
-    def index(self) -> SearchIndex:
-        return SearchIndex(self.settings.index_dir)
+    def index(self) -> SearchBackend:
+        if self.settings.search_backend == "postgres":
+            # Search documents live beside the links, in the same database.
+            return open_search_backend("postgres", engine=self.store.engine)
+        return open_search_backend("whoosh", index_dir=self.settings.index_dir)
 
     def close(self) -> None:
         if "index" in self.__dict__:

@@ -1,6 +1,8 @@
-"""Full-text index of archived links (Whoosh underneath; nothing Whoosh leaks out).
+"""Full-text index of archived links: Whoosh (the default) or PostgreSQL full-text search
+underneath; nothing backend-specific leaks out.
 
-    idx = SearchIndex(data_dir / "index")
+    idx = open_search_backend("whoosh", index_dir=data_dir / "index")  # or SearchIndex(...)
+    idx = open_search_backend("postgres", engine=engine)                # PostgresSearch
     with idx.writer() as w:
         w.add(IndexRecord(...))
     page = idx.search(SearchQuery("python internals"))
@@ -20,9 +22,23 @@ from index._types import (
     SearchQuery,
 )
 from index._writer import IndexWriter
+from index.backend import (
+    BACKENDS,
+    BackendWriter,
+    SearchBackend,
+    inspect_backend,
+    open_search_backend,
+    repair_backend_files,
+)
 from index.searchindex import SearchIndex
 
 __all__ = [
+    "BACKENDS",
+    "BackendWriter",
+    "SearchBackend",
+    "inspect_backend",
+    "open_search_backend",
+    "repair_backend_files",
     "IndexHealth",
     "LockOwner",
     "inspect_index",

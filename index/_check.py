@@ -48,7 +48,7 @@ def inspect_index(path: Path) -> IndexHealth:
             health.stale_lock = owner
     try:
         ix = store.open()
-        health.versions = _versions(ix)
+        health.versions = index_versions(ix)
     except IndexUnavailable as exc:
         health.problem = str(exc)
         return health
@@ -74,7 +74,8 @@ def repair_index_files(path: Path, lock_timeout: float) -> list[str]:
     return removed
 
 
-def _versions(ix: object) -> dict[int, str]:
+def index_versions(ix: object) -> dict[int, str]:
+    """Document id -> the version its record carried, for every document of ``ix``."""
     versions: dict[int, str] = {}
     with ix.reader() as reader:  # type: ignore[attr-defined]
         for leaf, _base in reader.leaf_readers():

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from index import _search
+from index._check import index_versions
 from index._readers import SearchBusy, SearcherPool
 from index._rebuild import build as build_index
 from index._store import Store
@@ -37,6 +38,8 @@ class SearchIndex:
     At most ``max_searchers`` searches run at once (default: two per core); more wait for a
     searcher up to ``searcher_wait`` seconds, then raise SearchBusy (an IndexUnavailable).
     """
+
+    name = "whoosh"  # the search backend (index/backend.py)
 
     def __init__(
         self,
@@ -141,6 +144,10 @@ class SearchIndex:
                     column = leaf.column_reader("id", translate=False)
                     ids.update(int(column[docnum]) for docnum in leaf.all_doc_ids())
         return ids
+
+    def indexed_versions(self) -> dict[int, str]:
+        """Indexed id -> the version its record carried (IndexRecord.version)."""
+        return index_versions(self._store.open())
 
     def size_bytes(self) -> int:
         return self._store.size_bytes()

@@ -18,13 +18,13 @@ from app.api.schemas import (
 )
 from app.deps import SessionDep
 from app.diffs import diff_snapshots
-from app.queries import link_checks, link_snapshot, link_snapshots
+from app.queries import MAX_ID, link_checks, link_snapshot, link_snapshots
 from archiver.models import Link, Snapshot
 
 router = APIRouter(tags=["history"])
 
-LinkId = Annotated[int, Path(ge=1, le=2**62, description="Link id.")]
-SnapshotId = Annotated[int, Path(ge=1, le=2**62, description="Snapshot id.")]
+LinkId = Annotated[int, Path(ge=1, le=MAX_ID, description="Link id.")]
+SnapshotId = Annotated[int, Path(ge=1, le=MAX_ID, description="Snapshot id.")]
 _NOT_FOUND: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorResponse, "description": "No such link, or no such snapshot of it."}
 }
@@ -153,11 +153,11 @@ def diff(
     link_id: LinkId,
     from_id: Annotated[
         int | None,
-        Query(alias="from", ge=1, le=2**62, description="Older snapshot; default: before `to`."),
+        Query(alias="from", ge=1, le=MAX_ID, description="Older snapshot; default: before `to`."),
     ] = None,
     to_id: Annotated[
         int | None,
-        Query(alias="to", ge=1, le=2**62, description="Newer snapshot; default: newest."),
+        Query(alias="to", ge=1, le=MAX_ID, description="Newer snapshot; default: newest."),
     ] = None,
 ) -> SnapshotDiff:
     link = _link(session, link_id)

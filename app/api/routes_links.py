@@ -8,7 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Query, stat
 
 from app.api.schemas import Accepted, AddLinks, ErrorResponse, LinkDetail, LinkList, LinkSummary
 from app.deps import JobsDep, SessionDep, TokenDep, VaultDep
-from app.queries import link_view, list_links
+from app.queries import MAX_ID, link_view, list_links
 from archiver._linklist import clean_text
 from archiver.models import LinkStatus
 from archiver.sources import LinkSpec
@@ -16,7 +16,7 @@ from archiver.urls import is_http_url, normalize_url
 
 router = APIRouter(tags=["links"])
 
-LinkId = Annotated[int, Path(ge=1, le=2**62, description="Link id.")]
+LinkId = Annotated[int, Path(ge=1, le=MAX_ID, description="Link id.")]
 
 _WRITE_ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "Missing or wrong bearer token."},

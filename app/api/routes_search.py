@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.schemas import ErrorResponse, SearchFacets, SearchResponse, SearchResult
 from app.deps import get_settings, get_vault
-from index import IndexUnavailable, QueryError, SearchIndex, SearchPage, SearchQuery
+from index import IndexUnavailable, QueryError, SearchBackend, SearchPage, SearchQuery
 from index.searchindex import SearchBusy
 
 router = APIRouter(tags=["search"])
@@ -103,7 +103,7 @@ def _iso_day(value: object) -> object:
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 
-def run_search(index: SearchIndex, query: SearchQuery) -> SearchPage:
+def run_search(index: SearchBackend, query: SearchQuery) -> SearchPage:
     """Searches, turning the index's refusals into HTTP errors (shared with the web page)."""
     if query.date_from and query.date_to and query.date_from > query.date_to:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "date_from is after date_to")

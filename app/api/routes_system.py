@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
 from app.api.schemas import DeadLink, Health, LastRun, Stats
-from app.deps import IndexDep, SessionDep, SettingsDep, VaultDep
-from app.queries import dead_links, directory_size, status_counts
+from app.deps import IndexDep, SessionDep, VaultDep
+from app.queries import dead_links, status_counts
 from archiver.models import Run
 
 log = logging.getLogger("linkvault.health")
@@ -19,14 +19,14 @@ router = APIRouter(tags=["system"])
 
 
 @router.get("/api/stats", response_model=Stats, summary="What the archive holds")
-def stats(session: SessionDep, index: IndexDep, settings: SettingsDep) -> Stats:
+def stats(session: SessionDep, index: IndexDep) -> Stats:
     counts = status_counts(session)
     run = session.scalars(select(Run).order_by(Run.id.desc()).limit(1)).first()
     return Stats(
         links=sum(counts.values()),
         counts=counts,
         documents_indexed=index.doc_count(),
-        index_size_bytes=directory_size(settings.index_dir),
+        index_size_bytes=index.size_bytes(),
         dead=[
             DeadLink(id=link.id, url=link.url, error=link.error, since=link.dead_since)
             for link in dead_links(session)

@@ -13,6 +13,7 @@ from app.api.routes_search import run_search
 from app.deps import IndexDep, SessionDep
 from app.diffs import diff_snapshots
 from app.queries import (
+    MAX_ID,
     LinkView,
     link_checks,
     link_snapshot,
@@ -108,7 +109,7 @@ def _number(value: str | None) -> int:
     if value is None or not value.isascii() or not value.isdigit():
         return 0
     number = int(value)
-    return number if 0 < number < 2**62 else 0
+    return number if 0 < number <= MAX_ID else 0
 
 
 def _view(session: SessionDep, link_id: str) -> LinkView:

@@ -1,5 +1,6 @@
-"""The fixture archive (a real SQLite store and a real Whoosh index, built from pages written
-straight into the store) and a live uvicorn server, for the app tests."""
+"""The fixture archive (a real store and a real search index, built from pages written straight
+into the store: SQLite and Whoosh, or PostgreSQL for both) and a live uvicorn server, for the
+app tests."""
 
 from __future__ import annotations
 
@@ -51,6 +52,15 @@ class Archive:
     data_dir: Path
     ids: dict[str, int]  # name -> link id
     interpreter_docs: int  # pages that contain the word "interpreter"
+    search_backend: str = "whoosh"
+    database_url: str | None = None  # None: SQLite in data_dir
+
+    def settings(self, **overrides: object) -> Settings:
+        """make_settings() for this archive: its database and its search backend."""
+        values: dict[str, object] = {"search_backend": self.search_backend}
+        if self.database_url is not None:
+            values["database_url"] = self.database_url
+        return make_settings(self.data_dir, **(values | overrides))
 
 
 def _add(
@@ -130,8 +140,16 @@ def _add(
     return link.id
 
 
-def build_archive(data_dir: Path) -> Archive:
-    settings = Settings(data_dir=data_dir)
+def build_archive(
+    data_dir: Path, database_url: str | None = None, search_backend: str = "whoosh"
+) -> Archive:
+    """The fixture archive in ``data_dir`` (SQLite), or in the empty PostgreSQL database
+    ``database_url``, indexed by ``search_backend``."""
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        search_backend=search_backend,  # type: ignore[arg-type]
+    )
     vault = Vault(settings)
     ids: dict[str, int] = {}
     base = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -206,7 +224,13 @@ def build_archive(data_dir: Path) -> Archive:
         )
     rebuild_index(vault.store, vault.index)
     vault.close()
-    return Archive(data_dir=data_dir, ids=ids, interpreter_docs=len(TOPICS))
+    return Archive(
+        data_dir=data_dir,
+        ids=ids,
+        interpreter_docs=len(TOPICS),
+        search_backend=search_backend,
+        database_url=database_url,
+    )
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:

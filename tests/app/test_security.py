@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.security import CSP
-from tests.app._archive import Archive, make_settings
+from tests.app._archive import Archive
 
 
 def assert_secure(response: object) -> None:
@@ -80,7 +80,7 @@ def test_html_404_for_browsers(client: TestClient) -> None:
 
 
 def test_unhandled_errors_are_500_with_the_headers(archive: Archive) -> None:
-    app = create_app(make_settings(archive.data_dir))
+    app = create_app(archive.settings())
 
     @app.get("/api/boom")
     def boom() -> None:

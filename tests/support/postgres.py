@@ -58,7 +58,12 @@ class PostgresServer:
         subprocess.run([*self._as, *args], check=True, capture_output=True, timeout=120)
 
     def start(self) -> PostgresServer:
-        self._run(self.initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        """Creates the cluster (unless the folder holds one already: bench/search.py keeps
+        its cluster between runs) and starts it."""
+        if not (self.data / "PG_VERSION").exists():
+            self._run(
+                self.initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"
+            )
         options = (
             f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
             # Durability is not what these tests are about; speed is welcome.

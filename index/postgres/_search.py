@@ -1,0 +1,279 @@
+"""Running one SearchQuery on PostgreSQL: count and facets, a page of hits with snippets.
+
+One read-only REPEATABLE READ transaction, so the total, the facets and the page come from
+the same snapshot (as a Whoosh searcher is one snapshot). Three statements: normalise the
+query's words, count the matches grouped by section and by domain (GROUPING SETS: the total
+and both facets in one pass over the GIN index's matches), then the page: ranked in a
+subquery, and only its rows get ts_headline(). Ranking is ts_rank_cd with title matches
+weighing three times text matches (Whoosh: BM25F, title boost 3), divided by 1 + log of the
+document's length. PostgreSQL cannot stop part-way and say what it found so far, so the time
+limit is a statement_timeout: what was finished is returned with timed_out=True.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, REAL
+from sqlalchemy.exc import DBAPIError
+
+from index import _syntax as syn
+from index._request import FACETS, SUGGEST_BELOW, as_utc, check
+from index._types import QueryError, SearchHit, SearchPage, SearchQuery
+from index.postgres._query import Compiled, check_prefixes, compile_tree, tsquery
+from index.postgres._snippets import EDGE_CHARS, headline_options, make_snippet
+from index.postgres._suggest import suggest
+from index.postgres._tables import LT, documents
+
+# ts_rank_cd's weights for D, C, B (text) and A (title).
+WEIGHTS = [0.1, 0.1, 0.33, 1.0]
+NORMALISATION = 1  # rank / (1 + log(document length))
+_QUERY_CANCELED = "57014"
+# Snippets come from this much of the text around the first match (see _window): room for
+# the snippet's passages (snippet_chars, 200 by default) and some more matches.
+WINDOW_CHARS, WINDOW_BEFORE = 1_500, 300
+_FACET_GROUPS = sa.text("GROUPING SETS ((search_documents.section), (search_documents.domain), ())")
+# For this transaction: the time limit; stop-word notices from to_tsquery() are expected, not
+# news; the planner does not count the cost of reading each document's tsvector (stored
+# apart, TOAST), so on a small table it scans them all rather than asking the GIN index; and
+# a plan is made for each query's own words (psycopg prepares statements run often, and a
+# generic plan cannot tell a rare word from a common one).
+_SESSION = sa.text(
+    "SELECT set_config('statement_timeout', :ms, true), "
+    "set_config('client_min_messages', 'warning', true), "
+    "set_config('enable_seqscan', 'off', true), "
+    "set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
+
+
+class TimedOut(Exception):
+    """The time limit ran out (statement_timeout, or nothing left of it)."""
+
+
+@dataclass(slots=True)
+class _Matches:
+    total: int = 0
+    facets: dict[str, dict[str, int]] = field(default_factory=lambda: {f: {} for f in FACETS})
+
+
+def run(engine: sa.Engine, sq: SearchQuery, time_limit: float) -> SearchPage:
+    started = time.perf_counter()
+    deadline = time.monotonic() + time_limit
+    check(sq)
+    text = syn.clean(sq.text)
+    tree = syn.parse(text)
+    page = SearchPage(
+        query=sq.text,
+        total=0,
+        page=sq.page,
+        per_page=sq.per_page,
+        hits=[],
+        facets={name: {} for name in FACETS},
+        suggestion=None,
+        fallback_or=False,
+        elapsed_ms=0.0,
+    )
+    if tree is not None:
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin() as transaction:
+                try:
+                    _run(conn, sq, text, tree, page, deadline)
+                except TimedOut:
+                    page.timed_out = True
+                except DBAPIError as exc:
+                    if getattr(exc.orig, "sqlstate", None) != _QUERY_CANCELED:
+                        raise
+                    page.timed_out = True  # statement_timeout: what is done so far stands
+                transaction.rollback()  # read only; and the transaction may be aborted
+    page.elapsed_ms = (time.perf_counter() - started) * 1000
+    return page
+
+
+def _run(
+    conn: sa.Connection,
+    sq: SearchQuery,
+    text: str,
+    tree: syn.Node,
+    page: SearchPage,
+    deadline: float,
+) -> None:
+    # One timeout for each statement (one round trip less per statement than resetting it
+    # each time); between statements the deadline is checked here.
+    conn.execute(_SESSION, {"ms": str(max(1, int((deadline - time.monotonic()) * 1000)))})
+    compiled = compile_tree(conn, tree)
+    if compiled is None or not compiled.searchable:
+        return
+    check_prefixes(conn, compiled)
+    filters = _filters(sq)
+    used = compiled
+    _budget(deadline)
+    found = _count(conn, compiled.where, filters)
+    if found.total == 0:
+        # Every word is required first; when that finds nothing, any word will do.
+        any_tree = syn.parse(text, any_word=True)
+        if any_tree is not None and any_tree != tree:
+            alt = compile_tree(conn, any_tree, compiled.normalised)
+            if alt is not None and alt.searchable:
+                _budget(deadline)
+                alt_found = _count(conn, alt.where, filters)
+                if alt_found.total:
+                    found, used, page.fallback_or = alt_found, alt, True
+    page.total, page.facets = found.total, found.facets
+    _budget(deadline)
+    page.hits = _hits(conn, used, filters, sq)
+    if found.total < SUGGEST_BELOW and time.monotonic() < deadline:
+
+        def count(corrected: str) -> int | None:
+            try:
+                fixed = compile_tree(conn, syn.parse(corrected))
+            except QueryError:
+                return None
+            if fixed is None or not fixed.searchable:
+                return None
+            return _count(conn, fixed.where, filters).total
+
+        page.suggestion = suggest(conn, text, used.tree, used.normalised, count, found.total)
+
+
+def _budget(deadline: float) -> None:
+    if time.monotonic() >= deadline:
+        raise TimedOut
+
+
+def _filters(sq: SearchQuery) -> list[sa.ColumnElement[bool]]:
+    filters: list[sa.ColumnElement[bool]] = []
+    for column, value in ((documents.c.section, sq.section), (documents.c.domain, sq.domain)):
+        if not value:
+            continue
+        if column is documents.c.domain:
+            value = value.strip().lower()
+        # PostgreSQL text cannot hold NUL, so nothing indexed has it.
+        filters.append(column == value if "\x00" not in value else sa.false())
+    dates = documents.c[sq.date_field]
+    if sq.date_from is not None:
+        filters.append(dates >= as_utc(sq.date_from))
+    if sq.date_to is not None:
+        filters.append(dates <= as_utc(sq.date_to))
+    return filters
+
+
+def _count(
+    conn: sa.Connection, where: sa.ColumnElement[bool], filters: list[sa.ColumnElement[bool]]
+) -> _Matches:
+    section, domain = documents.c.section, documents.c.domain
+    stmt = (
+        sa.select(
+            section, domain, sa.func.grouping(section), sa.func.grouping(domain), sa.func.count()
+        )
+        .where(where, *filters)
+        .group_by(_FACET_GROUPS)
+    )
+    found = _Matches()
+    for name, host, no_section, no_domain, n in conn.execute(stmt):
+        if no_section and no_domain:
+            found.total = n
+        elif not no_section and name:
+            found.facets["section"][name] = n
+        elif not no_domain and host:
+            found.facets["domain"][host] = n
+    found.facets = {
+        key: dict(sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0])))
+        for key, bucket in found.facets.items()
+    }
+    return found
+
+
+def _window(anchors: list[str], chars: int) -> sa.ColumnElement[str]:
+    """The part of the text ts_headline() reads: WINDOW_CHARS from a little before the first
+    occurrence of a query word (or of its stem). ts_headline() parses and stems every word it
+    is given, ~0.5 ms per KB: the whole of each hit's text would cost more than the search,
+    and seconds for a book-length PDF. Passages come from the window only; when it holds no
+    match (a stem found inside another word first), the snippet is the start of the text."""
+    d = documents.c
+    size = max(WINDOW_CHARS, 2 * chars)
+    if not anchors:
+        return sa.func.left(d.body, size)
+    words = sa.func.unnest(sa.cast(sa.literal(anchors, ARRAY(sa.Text)), ARRAY(sa.Text)))
+    word = words.column_valued("anchor")
+    # Case-sensitive, as written and capitalised: lower() of the whole text costs more.
+    found = sa.func.nullif(sa.func.strpos(d.body, word), 0)
+    first = sa.select(sa.func.min(found)).scalar_subquery()
+    start = sa.func.greatest(sa.func.coalesce(first, 1) - WINDOW_BEFORE, 1)
+    return sa.func.substr(d.body, start, size)
+
+
+def _hits(
+    conn: sa.Connection,
+    compiled: Compiled,
+    filters: list[sa.ColumnElement[bool]],
+    sq: SearchQuery,
+) -> list[SearchHit]:
+    d = documents.c
+    if sq.sort == "date":
+        score: sa.ColumnElement[Any] = sa.literal(0.0)
+        dates = d[sq.date_field]
+        order = [dates.desc().nulls_last(), d.link_id]
+    elif compiled.rank:
+        weights = sa.cast(sa.literal(WEIGHTS, ARRAY(REAL)), ARRAY(REAL))
+        score = sa.func.ts_rank_cd(weights, d.tsv, tsquery(compiled.rank), NORMALISATION)
+        order = [score.desc(), d.link_id]
+    else:
+        score = sa.literal(0.0)
+        order = [d.link_id]
+    top = (
+        sa.select(
+            d.link_id,
+            score.label("score"),
+            sa.func.row_number().over(order_by=order).label("place"),
+        )
+        .where(compiled.where, *filters)
+        .order_by(*order)
+        .limit(sq.per_page)
+        .offset((sq.page - 1) * sq.per_page)
+        .subquery("top")
+    )
+    headline: sa.ColumnElement[Any] = sa.null()
+    if compiled.highlight and sq.snippet_fragments:
+        headline = sa.func.ts_headline(
+            sa.literal_column("'english'::regconfig"),
+            sa.func.translate(_window(compiled.anchors, sq.snippet_chars), "<", LT),
+            tsquery(compiled.highlight),
+            headline_options(sq.snippet_fragments, sq.snippet_chars),
+        )
+    stmt = (
+        sa.select(
+            top.c.score,
+            d.link_id,
+            d.url,
+            d.title,
+            d.section,
+            d.domain,
+            d.status,
+            d.archived_at,
+            d.published,
+            headline.label("headline"),
+            sa.func.left(d.body, EDGE_CHARS).label("start"),
+            sa.func.right(d.body, EDGE_CHARS).label("end"),
+        )
+        .join_from(top, documents, top.c.link_id == d.link_id)
+        .order_by(top.c.place)
+    )
+    return [
+        SearchHit(
+            id=row.link_id,
+            url=row.url,
+            title=row.title,
+            snippet=make_snippet(row.headline, row.start, row.end, sq.snippet_chars),
+            section=row.section or None,
+            domain=row.domain,
+            status=row.status,
+            score=float(row.score or 0.0),
+            archived_at=as_utc(row.archived_at),
+            published=as_utc(row.published),
+        )
+        for row in conn.execute(stmt)
+    ]
