@@ -239,5 +239,6 @@ def test_no_wait_says_who_is_writing(local_site: LocalSite, tmp_path: Path) -> N
     finally:
         os.killpg(running.pid, signal.SIGKILL)
         running.communicate()
+    site.latency = 0.0
     finished = linkvault(data, "archive", str(listing), "--no-wait")
     assert finished.returncode == 0, finished.stderr

@@ -132,7 +132,7 @@ def test_sigkill_at_random_moments_loses_nothing(local_site: LocalSite, tmp_path
             hit = _wait_for(proc, (data / "index" / "WRITELOCK.owner").exists, 20)
             when = "mid-commit"
         else:
-            delay = rng.uniform(0.3, 2.5)
+            delay = rng.uniform(0.3, 1.8)
             hit = _wait_for(proc, lambda: False, delay) or proc.poll() is None
             when = f"after {delay:.2f}s"
         time.sleep(rng.uniform(0, 0.03))
