@@ -19,19 +19,12 @@ from whoosh.util.times import datetime_to_long
 
 from index._engine import Engine
 from index._parse import Parsed, clean, highlight_terms, parse, validate
+from index._request import FACETS, SUGGEST_BELOW, check
 from index._schema import from_stored_datetime, to_utc_naive
 from index._snippets import load_offsets, make_snippet
 from index._suggest import suggest
-from index._types import QueryError, SearchHit, SearchPage, SearchQuery
+from index._types import SearchHit, SearchPage, SearchQuery
 from index._values import SegmentValues
-
-MAX_PER_PAGE = 100
-# Deep pages cost a heap of page*per_page entries; nobody reads result 10,001.
-MAX_WINDOW = 10_000
-MAX_FRAGMENTS = 5
-SNIPPET_CHARS = (40, 2000)
-FACETS = ("section", "domain")
-SUGGEST_BELOW = 3
 
 
 @dataclass(slots=True)
@@ -40,41 +33,6 @@ class _Matches:
     top: list[tuple[float, int]] = field(default_factory=list)  # (score, docnum), best first
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     timed_out: bool = False
-
-
-def check(sq: SearchQuery) -> None:
-    if not isinstance(sq.text, str):
-        raise QueryError("The query must be text.")
-    if sq.page < 1 or sq.per_page < 1 or sq.per_page > MAX_PER_PAGE:
-        raise QueryError(f"page must be 1 or more and per_page between 1 and {MAX_PER_PAGE}.")
-    if sq.page * sq.per_page > MAX_WINDOW:
-        raise QueryError(f"Only the first {MAX_WINDOW} results can be paged through.")
-    if sq.sort not in ("relevance", "date"):
-        raise QueryError("sort must be 'relevance' or 'date'.")
-    if sq.date_field not in ("archived_at", "published"):
-        raise QueryError("date_field must be 'archived_at' or 'published'.")
-    if not 0 <= sq.snippet_fragments <= MAX_FRAGMENTS:
-        raise QueryError(f"snippet_fragments must be between 0 and {MAX_FRAGMENTS}.")
-    if not SNIPPET_CHARS[0] <= sq.snippet_chars <= SNIPPET_CHARS[1]:
-        raise QueryError(
-            f"snippet_chars must be between {SNIPPET_CHARS[0]} and {SNIPPET_CHARS[1]}."
-        )
-    start, end = to_utc_naive(sq.date_from), to_utc_naive(sq.date_to)
-    if start is not None and end is not None and start > end:
-        raise QueryError("date_from is after date_to.")
-    for name, value in (("section", sq.section), ("domain", sq.domain)):
-        # Lone surrogates (undecodable bytes of a command-line argument) cannot be encoded,
-        # so they cannot be looked up, and the filter could not match anything anyway.
-        if value and not _encodable(value):
-            raise QueryError(f"The {name} filter contains bytes that are not valid UTF-8.")
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def run(searcher: Any, values: SegmentValues, sq: SearchQuery, time_limit: float) -> SearchPage:
