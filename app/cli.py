@@ -22,6 +22,7 @@ from app.cli_common import (
     Workers,
     console,
     err,
+    fetch_settings_from,
     settings_from,
     writing,
 )
@@ -89,13 +90,13 @@ def archive(
     Exits 0 when the run completed, whatever individual links did; 2 when an input cannot
     be read; 3 with --no-wait when another command is writing to the data directory.
     """
-    settings = _settings(
-        data_dir=data_dir,
-        concurrency=concurrency,
-        per_host_concurrency=per_host,
-        page_deadline=deadline,
-        allow_private=allow_private,
-        extract_workers=workers,
+    settings = fetch_settings_from(
+        data_dir,
+        concurrency,
+        per_host,
+        deadline,
+        allow_private,
+        workers,
     )
     exports = [source for source in sources if source != "-" and is_export(Path(source))]
     lists = [source for source in sources if source not in exports]

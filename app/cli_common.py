@@ -95,6 +95,27 @@ def settings_from(**overrides: Any) -> Settings:
         raise typer.Exit(2) from None
 
 
+def fetch_settings_from(
+    data_dir: Path | None,
+    concurrency: int | None,
+    per_host: int | None,
+    deadline: float | None,
+    allow_private: bool | None,
+    workers: int | None,
+    **overrides: Any,
+) -> Settings:
+    """settings_from for the commands that fetch, whose fetch options share their names."""
+    return settings_from(
+        data_dir=data_dir,
+        concurrency=concurrency,
+        per_host_concurrency=per_host,
+        page_deadline=deadline,
+        allow_private=allow_private,
+        extract_workers=workers,
+        **overrides,
+    )
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Prints an error for the user; raise what it returns."""
     err.print(f"[red]error:[/] {escape(message)}")

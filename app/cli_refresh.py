@@ -21,7 +21,7 @@ from app.cli_common import (
     Workers,
     err,
     fail,
-    settings_from,
+    fetch_settings_from,
     writing,
 )
 from app.cli_worker import enqueue_tasks
@@ -83,13 +83,13 @@ def refresh(
     instead. Exits 0 when the run completed, 2 for unknown URLs or a malformed AGE, 3 with
     --no-wait when another command is writing to the data directory.
     """
-    settings = settings_from(
-        data_dir=data_dir,
-        concurrency=concurrency,
-        per_host_concurrency=per_host,
-        page_deadline=deadline,
-        allow_private=allow_private,
-        extract_workers=workers,
+    settings = fetch_settings_from(
+        data_dir,
+        concurrency,
+        per_host,
+        deadline,
+        allow_private,
+        workers,
     )
     try:
         age = None if older_than is None else parse_duration(older_than)

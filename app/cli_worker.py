@@ -20,7 +20,7 @@ from app.cli_common import (
     PerHost,
     Workers,
     err,
-    settings_from,
+    fetch_settings_from,
 )
 from app.vault import Vault
 from app.worker import Worker, WorkerOptions
@@ -84,13 +84,13 @@ def worker(
     across all workers. SIGTERM or Ctrl-C finishes the links in flight and exits; a second
     one exits at once, handing them back.
     """
-    settings = settings_from(
-        data_dir=data_dir,
-        concurrency=concurrency,
-        per_host_concurrency=per_host,
-        page_deadline=deadline,
-        allow_private=allow_private,
-        extract_workers=workers,
+    settings = fetch_settings_from(
+        data_dir,
+        concurrency,
+        per_host,
+        deadline,
+        allow_private,
+        workers,
         work_lease=lease,
     )
     lease_time = settings.work_lease
