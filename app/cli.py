@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -257,9 +258,22 @@ def migrate(data_dir: DataDir = None) -> None:
         err.print(f"Migrated the database schema from revision {before or 'none'} to {after}.")
 
 
+def _interrupt_on_sigterm() -> None:
+    # `docker compose stop`, systemd and `kill` send SIGTERM, whose default kills the process
+    # on the spot: its extraction workers were left running and a round's summary was lost.
+    # Raised as KeyboardInterrupt, it takes the same way out as Ctrl-C: the pool is shut down,
+    # the index writer closed, and the command says what was kept. `serve` and `worker`
+    # install their own handlers over this one.
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main() -> None:
     from archiver.schema import SchemaOutOfDate
 
+    _interrupt_on_sigterm()
     try:
         cli()
     except SchemaOutOfDate as exc:

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import multiprocessing
 import os
+import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -94,7 +95,23 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
     # server) can copy a lock mid-use into the child; a fork server starts clean workers.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["archiver.pipeline", "archiver.extract"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_exit_with_parent
+    )
+
+
+def _exit_with_parent() -> None:
+    # An idle pool worker waits on its task queue forever, even once the parent is gone
+    # (SIGKILL, OOM killer): it kept the parent's stderr open, so whoever waited on that pipe
+    # hung, and it kept the fork server alive. The sentinel closes when the parent dies.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_when_gone, args=(parent,), daemon=True).start()
+
+
+def _exit_when_gone(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()
+    os._exit(1)
 
 
 def _start_workers(pool: Executor, workers: int) -> None:

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -92,13 +93,29 @@ def _prepend(
         yield from rest
 
 
+def _exit_with_parent() -> None:
+    # A worker left waiting for chunks after the parent was killed would wait forever (and
+    # keep the parent's stderr open); the parent's sentinel closes when it dies. (The same
+    # guard as archiver.pipeline's extraction workers: index/ does not import archiver/.)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_when_gone, args=(parent,), daemon=True).start()
+
+
+def _exit_when_gone(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()
+    os._exit(1)
+
+
 def _in_workers(folder: str, chunks: Iterator[list[IndexRecord]], workers: int) -> list[Any]:
     # spawn, not fork: the caller may be a threaded web service.
     context = multiprocessing.get_context("spawn")
     # Segments are listed in chunk order, so document numbers (the tie-break between equal
     # scores) do not depend on which worker finished first.
     ordered: list[cf.Future[Any]] = []
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with cf.ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_exit_with_parent
+    ) as pool:
         try:
             for chunk in chunks:
                 ordered.append(pool.submit(_write_segment, folder, chunk))

@@ -247,6 +247,7 @@ def test_refresh_repeat_runs_on_a_schedule(local_site: LocalSite, tmp_path: Path
     finally:
         proc.terminate()  # what `docker compose stop` sends
         _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130  # stopped the Ctrl-C way, not killed outright
     assert "Next refresh in 1s." in stderr
     runs = sql(data, "select kind from runs order by id")
     assert [kind for (kind,) in runs][:3] == ["archive", "refresh", "refresh"]
