@@ -16,6 +16,7 @@ from rich.table import Table
 
 from archiver.models import LinkStatus
 from archiver.pipeline import LinkDone, RunSummary
+from archiver.queue import queue_counts
 from archiver.store import Store
 from index import SearchBackend, SearchPage
 
@@ -168,6 +169,7 @@ def print_search(console: Console, page: SearchPage) -> None:
 def status_report(store: Store, index: SearchBackend) -> dict[str, Any]:
     run = store.last_run()
     dead = store.links_with_status(LinkStatus.DEAD)
+    queue = queue_counts(store.engine)
     return {
         "counts": store.status_counts(),
         "documents_indexed": index.doc_count(),
@@ -183,6 +185,7 @@ def status_report(store: Store, index: SearchBackend) -> dict[str, Any]:
             "finished_at": _iso(run.finished_at),
             "counts": run.counts,
         },
+        "queue": {"queued": queue.queued, "leased": queue.leased, "expired": queue.expired},
     }
 
 
@@ -203,3 +206,9 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
     if run:
         state = "finished " + str(run["finished_at"]) if run["finished_at"] else "did not finish"
         console.print(f"Last run: {run['kind']} started {run['started_at']}, {state}")
+    queue = report["queue"]
+    if queue["queued"]:
+        console.print(
+            f"Work queue: {queue['queued']} links, {queue['leased']} being worked on"
+            + (f", {queue['expired']} left by a worker that stopped" if queue["expired"] else "")
+        )

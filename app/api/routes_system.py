@@ -8,10 +8,11 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
-from app.api.schemas import DeadLink, Health, LastRun, Stats
+from app.api.schemas import DeadLink, Health, LastRun, QueueState, Stats
 from app.deps import IndexDep, SessionDep, VaultDep
 from app.queries import dead_links, status_counts
 from archiver.models import Run
+from archiver.queue import queue_counts
 
 log = logging.getLogger("linkvault.health")
 
@@ -21,6 +22,7 @@ router = APIRouter(tags=["system"])
 @router.get("/api/stats", response_model=Stats, summary="What the archive holds")
 def stats(session: SessionDep, index: IndexDep) -> Stats:
     counts = status_counts(session)
+    queue = queue_counts(session.get_bind().engine)
     run = session.scalars(select(Run).order_by(Run.id.desc()).limit(1)).first()
     return Stats(
         links=sum(counts.values()),
@@ -39,6 +41,7 @@ def stats(session: SessionDep, index: IndexDep) -> Stats:
             finished_at=run.finished_at,
             counts=run.counts or {},
         ),
+        queue=QueueState(queued=queue.queued, leased=queue.leased, expired=queue.expired),
     )
 
 

@@ -100,6 +100,15 @@ class LastRun(BaseModel):
     counts: dict[str, int] = Field(description="Links per resulting status.")
 
 
+class QueueState(BaseModel):
+    queued: int = Field(description="Links waiting for `linkvault worker` or being worked on.")
+    leased: int = Field(description="Of those, held by a worker right now.")
+    expired: int = Field(
+        description="Held by a lease that ran out (its worker died or stalled): "
+        "the next worker to claim takes them."
+    )
+
+
 class Stats(BaseModel):
     links: int = Field(description="Links stored, every status.")
     counts: dict[str, int] = Field(description="Links per status.")
@@ -107,6 +116,7 @@ class Stats(BaseModel):
     index_size_bytes: int = Field(description="Disk space of the index folder.")
     dead: list[DeadLink] = Field(description="Dead links (up to 100), newest first.")
     last_run: LastRun | None = Field(description="The latest archive or refresh run.")
+    queue: QueueState = Field(description="The shared work queue (LINKVAULT_WORK_QUEUE).")
 
 
 class Health(BaseModel):

@@ -110,6 +110,7 @@ def test_stats_counts_everything(client: TestClient, archive: Archive) -> None:
         (archive.ids["dead"], "HTTP 404 Not Found")
     ]
     assert body["dead"][0]["since"].startswith("2024-03-31")
+    assert body["queue"] == {"queued": 0, "leased": 0, "expired": 0}  # no workers in use
 
 
 def test_healthz_ok(client: TestClient) -> None:

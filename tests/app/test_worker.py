@@ -4,6 +4,7 @@ loses nothing; `archive`, `refresh` and the write API only queue with the queue 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -275,6 +276,9 @@ def test_sigterm_finishes_the_links_in_flight_and_hands_back_the_rest(tmp_path: 
     assert scalar(engine, "SELECT count(*) FROM links WHERE queued IS NOT NULL") == 8
     assert scalar(engine, "SELECT count(*) FROM links WHERE lease_owner IS NOT NULL") == 0
     assert "done: 2 links (2 ok)" in log.read_text()
+    status = run(env, "status", "--json")
+    assert json.loads(status.stdout)["queue"] == {"queued": 8, "leased": 0, "expired": 0}
+    assert "Work queue: 8 links, 0 being worked on" in run(env, "status").stdout
 
 
 def test_refresh_and_the_write_api_only_queue_when_the_queue_is_on(tmp_path: Path) -> None:
@@ -298,6 +302,8 @@ def test_refresh_and_the_write_api_only_queue_when_the_queue_is_on(tmp_path: Pat
                 headers={"Authorization": f"Bearer {TOKEN}"},
             )
             assert added.status_code == 202
+            queue = client.get("/api/stats").json()["queue"]
+            assert queue == {"queued": 6, "leased": 0, "expired": 0}  # 5 refreshes, 1 new
         assert site.site.hits() == 5  # nothing fetched but by a worker
 
         assert start_worker(env, tmp_path / "w2.log").wait(timeout=120) == 0
