@@ -19,12 +19,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine, func, inspect, select
 
 log = logging.getLogger(__name__)
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 FIRST_REVISION = "0001"
+# pg_advisory_xact_lock key ("lvschema" in ASCII) held while the schema is created or migrated.
+SCHEMA_LOCK = 0x6C76_7363_6865_6D61
 
 
 class SchemaOutOfDate(Exception):
@@ -49,16 +51,39 @@ def current_revision(engine: Engine) -> str | None:
     """The database's revision; FIRST_REVISION for a pre-migrations linkvault database;
     None for an empty database."""
     with engine.connect() as conn:
-        revision = MigrationContext.configure(conn).get_current_revision()
-        if revision is None and inspect(conn).has_table("links"):
-            return FIRST_REVISION
+        return _revision(conn)
+
+
+def _revision(conn: Connection) -> str | None:
+    revision = MigrationContext.configure(conn).get_current_revision()
+    if revision is None and inspect(conn).has_table("links"):
+        return FIRST_REVISION
     return revision
 
 
+def _lock_schema(conn: Connection) -> None:
+    """Makes this transaction the only one changing the schema until it ends.
+
+    Several processes (workers, web replicas) started at once on a new database would
+    otherwise all create the tables, and all but one fail on "already exists". The others
+    wait here, then find the schema made. On SQLite the transaction is begun explicitly,
+    IMMEDIATE (taking the write lock), because the driver runs DDL outside any transaction
+    by default: this also makes a migration all-or-nothing there, as it is on PostgreSQL."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK)))
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def migrate(engine: Engine) -> tuple[str | None, str]:
-    """Upgrades the database to the latest revision; returns (from, to)."""
-    before = current_revision(engine)
+    """Upgrades the database to the latest revision; returns (from, to). Safe to run from
+    several processes at once: one migrates, the others then find nothing to do."""
+    head = head_revision()
     with engine.begin() as conn:
+        _lock_schema(conn)
+        before = _revision(conn)
+        if before == head:
+            return before, head
         config = _config(conn)
         if (
             before == FIRST_REVISION
@@ -66,7 +91,7 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
         ):
             command.stamp(config, FIRST_REVISION)  # made before migrations existed
         command.upgrade(config, "head")
-    return before, head_revision()
+    return before, head
 
 
 def _known(revision: str) -> bool:

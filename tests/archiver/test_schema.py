@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,27 @@ def test_migrate_command_and_the_service_refusing_an_old_schema(
     assert "up to date" in again.stderr
     assert _cli(env, "status").returncode == 0
     assert inspect(create_engine(engine.url)).has_table("links")
+
+
+def test_processes_starting_at_once_on_a_new_database_all_get_the_schema(
+    engine: Engine,
+) -> None:
+    """Workers and web replicas started together on an empty database: one creates the
+    schema, the others wait for it; none fails on "already exists"."""
+    url = engine.url.render_as_string(hide_password=False)
+    starters = 6
+    barrier = threading.Barrier(starters)
+
+    def start() -> str | None:
+        own = make_engine(url)  # a process of its own would have its own engine
+        try:
+            barrier.wait(timeout=30)
+            ensure_current(own)
+            return current_revision(own)
+        finally:
+            own.dispose()
+
+    with ThreadPoolExecutor(max_workers=starters) as pool:
+        revisions = list(pool.map(lambda _: start(), range(starters)))
+    assert revisions == [head_revision()] * starters
+    assert _differences(engine) == []
