@@ -204,7 +204,9 @@ def test_default_port_empty_port_and_fragment_do_not_matter(
 def test_tracking_parameters_do_not_matter(
     host: str, path: str, params: list[str], data: st.DataObject
 ) -> None:
-    params = [p for p in params if not _is_tracking(p)]
+    # Whitespace or a control character is only tolerated at the very end (stripped there):
+    # such a parameter moved inside the query by the trackers makes the URL invalid.
+    params = [p for p in params if not _is_tracking(p) and p.isprintable() and " " not in p]
     base = _normalized(f"https://{host}{path}?{'&'.join(params)}")
     noisy = list(params)
     for tracker in data.draw(st.lists(st.sampled_from(TRACKING), min_size=1, max_size=3)):
