@@ -34,7 +34,8 @@ _REPORT_EVERY = 30.0  # seconds between progress lines in the log
 
 def enqueue_tasks(vault: Vault, tasks: Sequence[LinkTask], kind: str) -> int:
     """Queues these links for the workers and says so; returns how many were new."""
-    queued = enqueue(vault.store.engine, [task.id for task in tasks], kind)
+    seen = {task.id: task.checked_at for task in tasks}
+    queued = enqueue(vault.store.engine, list(seen), kind, seen=seen)
     counts = queue_counts(vault.store.engine)
     already = len(tasks) - queued
     err.print(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from app.vault import Vault
 from archiver.queue import ARCHIVE, REFRESH, enqueue
@@ -26,7 +27,8 @@ class ArchiveJobs:
     def archive_new(self, link_ids: Sequence[int]) -> None:
         """Fetches those of these links not archived yet (pending or failed)."""
         if self._vault.settings.work_queue:
-            self._enqueue([task.id for task in self._vault.store.tasks_for_archive(link_ids)])
+            tasks = self._vault.store.tasks_for_archive(link_ids)
+            self._enqueue([task.id for task in tasks], seen={t.id: t.checked_at for t in tasks})
             return
         with self._lock:
             tasks = self._vault.store.tasks_for_archive(link_ids)
@@ -44,9 +46,14 @@ class ArchiveJobs:
             tasks = refresh_tasks(self._vault.store, selection, self._vault.settings.refresh_after)
             self._run(tasks, refresh=True)
 
-    def _enqueue(self, link_ids: list[int], kind: str = ARCHIVE) -> None:
+    def _enqueue(
+        self,
+        link_ids: list[int],
+        kind: str = ARCHIVE,
+        seen: Mapping[int, datetime | None] | None = None,
+    ) -> None:
         try:
-            queued = enqueue(self._vault.store.engine, link_ids, kind)
+            queued = enqueue(self._vault.store.engine, link_ids, kind, seen=seen)
         except Exception:  # a background failure must be visible in the server log
             log.exception("queueing %d links to %s failed", len(link_ids), kind)
             return

@@ -25,6 +25,9 @@ class LinkTask:
     last_modified: str | None = None
     content_hash: str | None = None
     status: str | None = None  # before this fetch, so a run can tell what changed
+    # When the link was last checked as the task was chosen: queueing the task for a worker
+    # is skipped if another worker checked the link since.
+    checked_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,14 +21,14 @@ clocks disagree still agree on when a lease ends. SQLite is one machine: its clo
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from archiver.models import Link, Snapshot, host_of, utcnow
+from archiver.models import Link, Snapshot, UTCDateTime, host_of, utcnow
 from archiver.rot import RotPolicy
 from archiver.store import LinkTask, Store
 
@@ -64,11 +64,21 @@ def _unleased(now: datetime) -> ColumnElement[bool]:
     return or_(Link.lease_until.is_(None), Link.lease_until <= now)
 
 
-def enqueue(engine: Engine, link_ids: Sequence[int], kind: str) -> int:
-    """Queues these links for the workers; returns how many were not queued already."""
+def enqueue(
+    engine: Engine,
+    link_ids: Sequence[int],
+    kind: str,
+    seen: Mapping[int, datetime | None] | None = None,
+) -> int:
+    """Queues these links for the workers; returns how many were not queued already.
+
+    With `seen` (each link's checked_at when the caller chose it), a link checked since is
+    left off the queue: a scheduler that chose the links due, while workers were finishing
+    some of them, would otherwise have them fetched again at once."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind of work: {kind!r}")
     queued = 0
+    values = {"queued": kind, "lease_owner": None, "lease_until": None}
     with engine.begin() as conn:
         now = _now(conn)
         for chunk in _chunks(sorted(set(link_ids))):
@@ -82,12 +92,37 @@ def enqueue(engine: Engine, link_ids: Sequence[int], kind: str) -> int:
                     update(Link).where(Link.id == bindparam("id_")).values(host=bindparam("h")),
                     [{"id_": row.id, "h": host_of(row.url)} for row in missing],
                 )
-            result = conn.execute(
-                update(Link)
-                .where(Link.id.in_(chunk), Link.queued.is_(None))
-                .values(queued=kind, queued_at=now, lease_owner=None, lease_until=None)
+            if seen is None:
+                result = conn.execute(
+                    update(Link)
+                    .where(Link.id.in_(chunk), Link.queued.is_(None))
+                    .values(queued_at=now, **values)
+                )
+                queued += result.rowcount
+                continue
+            free = list(
+                conn.execute(
+                    select(Link.id).where(Link.id.in_(chunk), Link.queued.is_(None))
+                ).scalars()
             )
-            queued += result.rowcount
+            if not free:
+                continue
+            conn.execute(
+                update(Link)
+                .where(
+                    Link.id == bindparam("id_"),
+                    Link.queued.is_(None),
+                    Link.checked_at.is_not_distinct_from(bindparam("seen", type_=UTCDateTime)),
+                )
+                .values(queued_at=now, **values),
+                [{"id_": link_id, "seen": seen.get(link_id)} for link_id in free],
+            )
+            # Counted, not summed from rowcount: not every driver totals an executemany.
+            queued += conn.execute(
+                select(func.count()).where(
+                    Link.id.in_(free), Link.queued == kind, Link.queued_at == now
+                )
+            ).scalar_one()
     return queued
 
 

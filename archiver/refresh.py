@@ -70,6 +70,7 @@ def refresh_tasks(
                     last_modified=row.last_modified,
                     content_hash=row.content_hash,
                     status=row.status,
+                    checked_at=row.checked_at,
                 )
             )
     return tasks

@@ -120,7 +120,7 @@ class Store:
         never_archived_dead = (Link.status == LinkStatus.DEAD) & Link.snapshot_id.is_(None)
         with self.session() as session:
             query = (
-                select(Link.id, Link.url)
+                select(Link.id, Link.url, Link.checked_at)
                 .where(Link.status.in_(retry) | never_archived_dead)
                 .order_by(Link.id)
             )
@@ -128,7 +128,7 @@ class Store:
         if link_ids is not None:
             keep = set(link_ids)
             rows = [row for row in rows if row.id in keep]
-        return [LinkTask(id=row.id, url=row.url) for row in rows]
+        return [LinkTask(id=row.id, url=row.url, checked_at=row.checked_at) for row in rows]
 
     # -- results ------------------------------------------------------------------------------
 

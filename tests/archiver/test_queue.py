@@ -22,6 +22,7 @@ from archiver.queue import (
     enqueue,
     queue_counts,
 )
+from archiver.refresh import RefreshSelection, refresh_tasks
 from archiver.sources import LinkSpec
 from archiver.store import Store, StoredPage, compress
 
@@ -92,6 +93,25 @@ def test_enqueue_marks_each_link_once_and_knows_its_host(store: Store) -> None:
     assert queue_counts(store.engine).queued == 3
     with pytest.raises(ValueError):
         enqueue(store.engine, ids, "delete")
+
+
+def test_a_link_checked_since_it_was_chosen_is_not_queued_again(store: Store) -> None:
+    """The scheduler chooses the links due, and meanwhile a worker finishes one of them:
+    queued again, it would be fetched twice in a row."""
+    ids = add(store, "http://h0.example/a", "http://h1.example/b", "http://h2.example/c")
+    store.record_page(ids[2], page())  # archived before the scheduler looked
+    due = refresh_tasks(store, RefreshSelection(everything=True), LONG)
+    chosen = {task.id: task.checked_at for task in due}
+    assert chosen[ids[0]] is None and chosen[ids[2]] is not None
+    enqueue(store.engine, [ids[0], ids[1]], ARCHIVE)  # as the write API queued them earlier
+    queue = worker(store, "w1")
+    QueueStore(store.engine, store.rot, queue).record_page(queue.claim(1)[0].id, page())
+    store.record_failure(ids[2], LinkStatus.FAILED, "HTTP 503", 503)  # checked since, too
+
+    assert enqueue(store.engine, ids, REFRESH, seen=chosen) == 0
+    assert queue.pending() == 1  # only the link still queued from before
+    fresh = {task.id: task.checked_at for task in store.tasks_for_archive([ids[2]])}
+    assert enqueue(store.engine, [ids[2]], REFRESH, seen=fresh) == 1  # as seen: queued
 
 
 def test_claims_go_oldest_first_within_the_per_host_limit_across_workers(store: Store) -> None:
