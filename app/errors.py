@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -88,7 +89,8 @@ async def index_unavailable(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, IndexUnavailable)
     busy = isinstance(exc, SearchBusy)
     message = "The server is busy; please try again in a moment." if busy else str(exc)
-    headers = {"Retry-After": "2"} if busy else {}
+    # Unavailable is mostly passing too: PostgreSQL restarting, a rebuild finishing.
+    headers = {"Retry-After": "2" if busy else "5"}
     if not busy:
         log.warning("index unavailable on %s: %s", request.url.path, exc)
     response: Response
@@ -100,8 +102,25 @@ async def index_unavailable(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    # The database went away (PostgreSQL restarting, the network to it down) or SQLite kept
+    # its write lock past the busy timeout: the request may well work in a moment.
+    log.warning("database unavailable on %s: %s", request.url.path, exc)
+    message = "The database does not answer; please try again in a moment."
+    headers = {"Retry-After": "5"}
+    response: Response
+    if wants_html(request):
+        response = _page(request, 503, message)
+        response.headers.update(headers)
+    else:
+        response = JSONResponse({"detail": message}, status_code=503, headers=headers)
+    return response
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(IndexUnavailable, index_unavailable)
+    app.add_exception_handler(OperationalError, database_unavailable)
+    app.add_exception_handler(InterfaceError, database_unavailable)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, server_error)

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from app.settings import Settings
 from archiver.pipeline import LinkDone, Pipeline
 from archiver.queue import QueueStore, WorkQueue
@@ -84,6 +86,7 @@ class Worker:
         self._on_done = on_done
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._stop_requests = 0
+        self._database_away = False
         self.report = WorkerReport()
 
     def stop(self) -> None:
@@ -125,7 +128,7 @@ class Worker:
                 task.cancel()
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
             # Whatever is still ours (abandoned links) goes back to the queue at once.
-            self.report.released += await self._in_db(self.queue.release)
+            self.report.released += await self._release()
             self._db.shutdown(wait=True)
             for sig in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -149,12 +152,12 @@ class Worker:
             tasks: list[LinkTask] = []
             if room > 0 and due:
                 last_claim = loop.time()
-                tasks = await self._in_db(self.queue.claim, room)
+                tasks = await self._unless_database_away(self.queue.claim, [], room)
             for task in tasks:
                 self._in_flight[task.id] = asyncio.create_task(self._one(archive, index, task))
             idle = not tasks and not self._in_flight
             # Links leased by a dead worker come back when their lease expires: wait for them.
-            if idle and options.exit_when_idle and await self._in_db(self.queue.pending) == 0:
+            if idle and options.exit_when_idle and await self._queued_anywhere() == 0:
                 return
             # Until a link finishes (room to claim), a stop, or time to look again.
             self._wake.clear()
@@ -170,10 +173,17 @@ class Worker:
     ) -> None:
         try:
             done = await archive(task)
+        except (OperationalError, InterfaceError) as exc:
+            # Its result could not be stored: the database is away. The link is not at
+            # fault, so it is due again at once (or when its lease expires).
+            log.warning("link %d: result not stored, handed back: %s", task.id, exc)
+            self.report.errors += 1
+            await self._release([task.id])
+            return
         except Exception:  # the pipeline records failed fetches; this is something else
             log.exception("link %d (%s) failed unexpectedly; handed back", task.id, task.url)
             self.report.errors += 1
-            await self._in_db(self.queue.release, [task.id], ERROR_RETRY_DELAY)
+            await self._release([task.id], ERROR_RETRY_DELAY)
             return
         finally:
             self._in_flight.pop(task.id, None)
@@ -202,6 +212,35 @@ class Worker:
                 # which the store handles (same content, no second snapshot).
                 self.report.lost += len(lost)
                 log.warning("lost the lease on %d links to another worker", len(lost))
+
+    async def _unless_database_away(self, func: Callable[..., T], instead: T, *args: object) -> T:
+        """`func` in the database thread; `instead` while the database does not answer (a
+        PostgreSQL restart, the network to it down): the worker waits it out, looking again
+        every poll, rather than exit and drop the links in flight."""
+        try:
+            result = await self._in_db(func, *args)
+        except (OperationalError, InterfaceError) as exc:
+            if not self._database_away:
+                log.warning("the database does not answer; trying again: %s", exc)
+            self._database_away = True
+            return instead
+        if self._database_away:
+            log.warning("the database answers again")
+            self._database_away = False
+        return result
+
+    async def _queued_anywhere(self) -> int:
+        return await self._unless_database_away(self.queue.pending, -1)  # -1: unknown
+
+    async def _release(
+        self, link_ids: list[int] | None = None, delay: timedelta | None = None
+    ) -> int:
+        try:
+            return await self._in_db(self.queue.release, link_ids, delay)
+        except (OperationalError, InterfaceError) as exc:
+            # Not lost: the leases expire after LINKVAULT_WORK_LEASE and the links are due.
+            log.warning("could not hand links back (%s); their leases will expire", exc)
+            return 0
 
     async def _in_db(self, func: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db, func, *args)

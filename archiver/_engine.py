@@ -16,7 +16,9 @@ def make_engine(url: str) -> Engine:
     connect_args: dict[str, Any] = {}
     if is_sqlite:
         connect_args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-    engine = create_engine(url, connect_args=connect_args)
+    # A PostgreSQL server restarts (an upgrade, a failover): connections pooled before are
+    # dead, and pre-ping replaces them on checkout instead of failing the next request.
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not is_sqlite)
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -115,7 +115,9 @@ def run_search(index: SearchBackend, query: SearchQuery) -> SearchPage:
         raise busy(f"too many searches at once: {exc} Try again in {RETRY_AFTER_S} s") from None
     except IndexUnavailable as exc:
         raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"the search index is unavailable: {exc}"
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"the search index is unavailable: {exc}",
+            headers={"Retry-After": "5"},  # mostly passing: PostgreSQL restarting, say
         ) from None
 
 
