@@ -109,6 +109,9 @@ class Link(Base):
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Claims since it was queued that did not end in a stored result (a worker died, or an
+    # unexpected error); at queue.MAX_ATTEMPTS the queue gives up on the link.
+    queue_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     snapshot: Mapped[Snapshot | None] = relationship(foreign_keys=[snapshot_id])
 

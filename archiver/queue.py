@@ -13,6 +13,10 @@ machines, share one database:
 - A result is stored and the link taken off the queue in one transaction (`QueueStore`), so
   a link is fetched again only if its worker died (or stalled past its lease) before storing
   it. `release` hands links back unfinished: at shutdown, or after an unexpected error.
+- A link taken MAX_ATTEMPTS times without a stored result (its workers died on it, or hit
+  an unexpected error) is given up on: off the queue, marked with the reason, due again
+  only as a failed link's retry (the rot policy's spacing), so it cannot take down worker
+  after worker forever.
 
 Lease times come from the database's clock on PostgreSQL, so workers on machines whose
 clocks disagree still agree on when a lease ends. SQLite is one machine: its clock is ours.
@@ -20,21 +24,38 @@ clocks disagree still agree on when a lease ends. SQLite is one machine: its clo
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
-from archiver.models import Link, Snapshot, UTCDateTime, host_of, utcnow
+from archiver.models import Link, LinkStatus, Snapshot, UTCDateTime, host_of, utcnow
 from archiver.rot import RotPolicy
 from archiver.store import LinkTask, Store
+
+log = logging.getLogger("linkvault.queue")
 
 ARCHIVE = "archive"
 REFRESH = "refresh"
 KINDS = (ARCHIVE, REFRESH)
+
+MAX_ATTEMPTS = 5
+GAVE_UP = f"gave up after {MAX_ATTEMPTS} attempts: the workers that took it died or failed on it"
 
 # pg_advisory_xact_lock key ("lvclaim" in ASCII) that serialises claims; see WorkQueue.claim.
 CLAIM_LOCK = 0x6C76_636C_6169_6D
@@ -78,7 +99,7 @@ def enqueue(
     if kind not in KINDS:
         raise ValueError(f"unknown kind of work: {kind!r}")
     queued = 0
-    values = {"queued": kind, "lease_owner": None, "lease_until": None}
+    values = {"queued": kind, "lease_owner": None, "lease_until": None, "queue_attempts": 0}
     with engine.begin() as conn:
         now = _now(conn)
         for chunk in _chunks(sorted(set(link_ids))):
@@ -175,6 +196,7 @@ class WorkQueue:
         with self.engine.begin() as conn:
             self._serialise_claims(conn)
             now = _now(conn)
+            self._give_up_exhausted(conn, now)
             chosen = self._choose(conn, now, limit)
             if not chosen:
                 return []
@@ -190,9 +212,39 @@ class WorkQueue:
             conn.execute(
                 update(Link)
                 .where(Link.id.in_(taken))
-                .values(lease_owner=self.owner, lease_until=now + self.lease)
+                .values(
+                    lease_owner=self.owner,
+                    lease_until=now + self.lease,
+                    queue_attempts=Link.queue_attempts + 1,
+                )
             )
             return self._tasks(conn, taken)
+
+    @staticmethod
+    def _give_up_exhausted(conn: Connection, now: datetime) -> None:
+        exhausted = (Link.queued.is_not(None), _unleased(now), Link.queue_attempts >= MAX_ATTEMPTS)
+        urls = conn.execute(select(Link.url).where(*exhausted)).scalars().all()
+        if not urls:
+            return
+        conn.execute(
+            update(Link)
+            .where(*exhausted)
+            .values(
+                queued=None,
+                queued_at=None,
+                lease_owner=None,
+                lease_until=None,
+                queue_attempts=0,
+                # A link with a copy keeps its status (and copy); one without is failed.
+                status=case(
+                    (Link.status == LinkStatus.PENDING, LinkStatus.FAILED), else_=Link.status
+                ),
+                error=GAVE_UP,
+                checked_at=now,
+                failure_count=Link.failure_count + 1,
+            )
+        )
+        log.warning("gave up on %d links after %d attempts: %s", len(urls), MAX_ATTEMPTS, urls)
 
     @staticmethod
     def _serialise_claims(conn: Connection) -> None:
@@ -299,7 +351,13 @@ class WorkQueue:
             conn.execute(
                 update(Link)
                 .where(Link.id.in_(chunk), Link.lease_owner == self.owner)
-                .values(queued=None, queued_at=None, lease_owner=None, lease_until=None)
+                .values(
+                    queued=None,
+                    queued_at=None,
+                    lease_owner=None,
+                    lease_until=None,
+                    queue_attempts=0,
+                )
             )
 
     def release(self, link_ids: Sequence[int] | None = None, delay: timedelta | None = None) -> int:
@@ -309,7 +367,11 @@ class WorkQueue:
         with self.engine.begin() as conn:
             not_before = None if delay is None else _now(conn) + delay
             mine = Link.lease_owner == self.owner
-            values = {"lease_owner": None, "lease_until": not_before}
+            values: dict[str, object] = {"lease_owner": None, "lease_until": not_before}
+            if delay is None:  # handed back unharmed (a shutdown): not an attempt
+                values["queue_attempts"] = case(
+                    (Link.queue_attempts > 0, Link.queue_attempts - 1), else_=0
+                )
             if link_ids is None:
                 return conn.execute(update(Link).where(mine).values(**values)).rowcount
             for chunk in _chunks(list(link_ids)):

@@ -7,15 +7,17 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select, text, update
 
 from archiver._engine import make_engine
 from archiver.models import Link, LinkStatus
 from archiver.queue import (
     ARCHIVE,
+    GAVE_UP,
+    MAX_ATTEMPTS,
     REFRESH,
     QueueStore,
     WorkQueue,
@@ -167,6 +169,45 @@ def test_an_expired_lease_goes_to_another_worker(store: Store) -> None:
     with store.engine.begin() as conn:
         dying.finish(conn, ids)
     assert leases(store.engine) == {ids[0]: "other", ids[1]: "other"}
+
+
+def _expire_leases(store: Store) -> None:
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)  # as if their workers died long ago
+    with store.engine.begin() as conn:
+        conn.execute(update(Link).where(Link.lease_owner.is_not(None)).values(lease_until=long_ago))
+
+
+def test_a_link_that_kills_every_worker_is_given_up_on(store: Store) -> None:
+    poison, archived, fine = add(
+        store, "http://h0.example/poison", "http://h1.example/archived", "http://h2.example/ok"
+    )
+    store.record_page(archived, page())
+    enqueue(store.engine, [poison, archived], ARCHIVE)
+    for attempt in range(MAX_ATTEMPTS):  # each worker dies holding them
+        taken = worker(store, f"doomed{attempt}").claim(10)
+        assert {t.id for t in taken} == {poison, archived}
+        _expire_leases(store)
+    enqueue(store.engine, [fine], ARCHIVE)
+    assert [t.id for t in worker(store, "next").claim(10)] == [fine]
+    with store.session() as session:
+        given_up = {link.id: link for link in session.scalars(select(Link))}
+        assert given_up[poison].status == LinkStatus.FAILED
+        assert given_up[archived].status == LinkStatus.OK  # its copy stays searchable
+        for link_id in (poison, archived):
+            assert given_up[link_id].error == GAVE_UP and given_up[link_id].queued is None
+    # Queued again later (a refresh, the write API), it gets all its attempts anew.
+    enqueue(store.engine, [poison], REFRESH)
+    assert [t.id for t in worker(store, "later").claim(1)] == [poison]
+
+
+def test_handing_back_at_shutdown_is_not_an_attempt(store: Store) -> None:
+    ids = add(store, "http://h0.example/a")
+    enqueue(store.engine, ids, ARCHIVE)
+    for n in range(MAX_ATTEMPTS + 2):
+        one = worker(store, f"polite{n}")
+        assert [t.id for t in one.claim(1)] == ids
+        assert one.release() == 1
+    assert [t.id for t in worker(store, "last").claim(1)] == ids
 
 
 def test_renewal_keeps_a_lease_alive(store: Store) -> None:
