@@ -239,9 +239,9 @@ class WorkQueue:
                 status=case(
                     (Link.status == LinkStatus.PENDING, LinkStatus.FAILED), else_=Link.status
                 ),
+                # Not a failure of the site: its failure count (the road to dead) stays.
                 error=GAVE_UP,
                 checked_at=now,
-                failure_count=Link.failure_count + 1,
             )
         )
         log.warning("gave up on %d links after %d attempts: %s", len(urls), MAX_ATTEMPTS, urls)

@@ -301,6 +301,11 @@ def postgres_archive(archive: Archive, seed: int, url: str, rebuild: bool) -> No
         update={"database_url": url, "search_backend": "postgres"}
     )
     archive.postgres = settings
+    engine = make_engine(url)
+    try:
+        migrate(engine)  # a database kept by an older linkvault
+    finally:
+        engine.dispose()
     vault = Vault(settings)
     try:
         engine = vault.store.engine
