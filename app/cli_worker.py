@@ -81,9 +81,10 @@ def worker(
 
     Each worker claims due links (queued by `archive`, `refresh` or the write API with
     LINKVAULT_WORK_QUEUE=true) under a lease it renews while working; a worker that dies
-    loses nothing, as its leases expire and the others take its links. --per-host holds
-    across all workers. SIGTERM or Ctrl-C finishes the links in flight and exits; a second
-    one exits at once, handing them back.
+    loses nothing, as its leases expire and the others take its links; a link taken 5 times
+    without a result is given up on (marked with the reason). --per-host holds across all
+    workers. While the database does not answer, it waits and looks again. SIGTERM or Ctrl-C
+    finishes the links in flight and exits; a second one exits at once, handing them back.
     """
     settings = fetch_settings_from(
         data_dir,
