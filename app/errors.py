@@ -83,23 +83,24 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-async def index_unavailable(request: Request, exc: Exception) -> Response:
-    # Any route that reads the index (stats, the home page, a link's page) may meet a busy or
-    # broken index: that is a 503 saying so, not an internal error.
-    assert isinstance(exc, IndexUnavailable)
-    busy = isinstance(exc, SearchBusy)
-    message = "The server is busy; please try again in a moment." if busy else str(exc)
-    # Unavailable is mostly passing too: PostgreSQL restarting, a rebuild finishing.
-    headers = {"Retry-After": "2" if busy else "5"}
-    if not busy:
-        log.warning("index unavailable on %s: %s", request.url.path, exc)
-    response: Response
+def _unavailable(request: Request, message: str, retry_after: int) -> Response:
+    headers = {"Retry-After": str(retry_after)}
     if wants_html(request):
         response = _page(request, 503, message)
         response.headers.update(headers)
-    else:
-        response = JSONResponse({"detail": message}, status_code=503, headers=headers)
-    return response
+        return response
+    return JSONResponse({"detail": message}, status_code=503, headers=headers)
+
+
+async def index_unavailable(request: Request, exc: Exception) -> Response:
+    # Any route that reads the index (stats, the home page, a link's page) may meet a busy or
+    # broken index: that is a 503 saying so, not an internal error. Unavailable is mostly
+    # passing too (PostgreSQL restarting, a rebuild finishing), so both say when to retry.
+    assert isinstance(exc, IndexUnavailable)
+    if isinstance(exc, SearchBusy):
+        return _unavailable(request, "The server is busy; please try again in a moment.", 2)
+    log.warning("index unavailable on %s: %s", request.url.path, exc)
+    return _unavailable(request, str(exc), 5)
 
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:
@@ -107,14 +108,7 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
     # its write lock past the busy timeout: the request may well work in a moment.
     log.warning("database unavailable on %s: %s", request.url.path, exc)
     message = "The database does not answer; please try again in a moment."
-    headers = {"Retry-After": "5"}
-    response: Response
-    if wants_html(request):
-        response = _page(request, 503, message)
-        response.headers.update(headers)
-    else:
-        response = JSONResponse({"detail": message}, status_code=503, headers=headers)
-    return response
+    return _unavailable(request, message, 5)
 
 
 def install(app: FastAPI) -> None:

@@ -57,6 +57,15 @@ KINDS = (ARCHIVE, REFRESH)
 MAX_ATTEMPTS = 5
 GAVE_UP = f"gave up after {MAX_ATTEMPTS} attempts: the workers that took it died or failed on it"
 
+# What a link off the queue holds: no work, no lease, no attempts.
+_OFF_QUEUE: dict[str, object] = {
+    "queued": None,
+    "queued_at": None,
+    "lease_owner": None,
+    "lease_until": None,
+    "queue_attempts": 0,
+}
+
 # pg_advisory_xact_lock key ("lvclaim" in ASCII) that serialises claims; see WorkQueue.claim.
 CLAIM_LOCK = 0x6C76_636C_6169_6D
 # Passes of the claim over the queue, each skipping the hosts the previous ones found full.
@@ -230,11 +239,7 @@ class WorkQueue:
             update(Link)
             .where(*exhausted)
             .values(
-                queued=None,
-                queued_at=None,
-                lease_owner=None,
-                lease_until=None,
-                queue_attempts=0,
+                **_OFF_QUEUE,
                 # A link with a copy keeps its status (and copy); one without is failed.
                 status=case(
                     (Link.status == LinkStatus.PENDING, LinkStatus.FAILED), else_=Link.status
@@ -351,13 +356,7 @@ class WorkQueue:
             conn.execute(
                 update(Link)
                 .where(Link.id.in_(chunk), Link.lease_owner == self.owner)
-                .values(
-                    queued=None,
-                    queued_at=None,
-                    lease_owner=None,
-                    lease_until=None,
-                    queue_attempts=0,
-                )
+                .values(**_OFF_QUEUE)
             )
 
     def release(self, link_ids: Sequence[int] | None = None, delay: timedelta | None = None) -> int:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.support.postgres import HOW_TO_ENABLE, PostgresServer, find_binaries
+from tests.support.postgres import PostgresServer, throwaway_postgres
 from tests.support.site import LocalSite
 
 
@@ -23,18 +20,9 @@ def local_site() -> Iterator[LocalSite]:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """A throwaway PostgreSQL cluster for the session; skipped when PostgreSQL is missing."""
-    if find_binaries() is None:
-        pytest.skip(HOW_TO_ENABLE)
-    # Not under pytest's tmp folder: its parents are private to this user, and the server
-    # runs as the postgres user when the tests run as root.
-    folder = Path(tempfile.mkdtemp(prefix="linkvault-pg-"))
-    server = PostgresServer(folder).start()
-    try:
+    """A throwaway PostgreSQL cluster shared by the session's tests."""
+    with throwaway_postgres() as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -4,10 +4,6 @@ once the database is back every link is archived and indexed, nothing lost."""
 
 from __future__ import annotations
 
-import contextlib
-import shutil
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +15,7 @@ from sqlalchemy import create_engine
 from app.main import create_app
 from tests.app._archive import make_settings
 from tests.app.test_worker import CountingSite, env_for, run, scalar, start_worker
-from tests.support.postgres import HOW_TO_ENABLE, PostgresServer, find_binaries
+from tests.support.postgres import PostgresServer, throwaway_postgres
 
 PAGES = 40
 
@@ -27,16 +23,8 @@ PAGES = 40
 @pytest.fixture
 def own_postgres() -> Iterator[PostgresServer]:
     """A server of this test's own: it is stopped and started again mid-test."""
-    if find_binaries() is None:
-        pytest.skip(HOW_TO_ENABLE)
-    folder = Path(tempfile.mkdtemp(prefix="linkvault-pg-outage-"))
-    server = PostgresServer(folder).start()
-    try:
+    with throwaway_postgres() as server:
         yield server
-    finally:
-        with contextlib.suppress(subprocess.CalledProcessError):  # stopped by a failed test
-            server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.timeout(240)

@@ -4,13 +4,16 @@ initdb and pg_ctl are on PATH or under /usr/lib/postgresql/*/bin)."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 HOW_TO_ENABLE = (
@@ -89,3 +92,24 @@ class PostgresServer:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
         return self.url(name)
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster of its own, removed afterwards; skips the test when PostgreSQL is
+    missing, saying how to enable it."""
+    import pytest  # here: bench/search.py uses this module without pytest
+
+    if find_binaries() is None:
+        pytest.skip(HOW_TO_ENABLE)
+    # Not under pytest's tmp folder: its parents are private to this user, and the server
+    # runs as the postgres user when the tests run as root.
+    folder = Path(tempfile.mkdtemp(prefix="linkvault-pg-"))
+    server = PostgresServer(folder).start()
+    try:
+        yield server
+    finally:
+        # A test may have stopped it already (tests/app/test_database_outage.py).
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
