@@ -22,7 +22,8 @@ Then:
 * over HTTP: starts the real `linkvault serve` (python -m app serve) once per backend and
   the FTS5 reference server (bench/_fts5_server.py) on 127.0.0.1, and drives each with wrk
   (bench/_wrk.lua cycles through the queries) at --connections clients for --duration
-  seconds per query length, printing requests/s and p50/p95/p99 latency.
+  seconds per query length, printing requests/s and p50/p95/p99 latency; --web-workers N
+  serves each backend from N processes (LINKVAULT_WEB_WORKERS; 1, the default, as served).
 
 Queries are drawn from the corpus vocabulary (Corpus.queries: ranks 60..3000, common to
 mid-frequency words), --queries per length, the same lists everywhere. With --keep DIR the
@@ -486,11 +487,15 @@ def wait_healthy(server: Server, timeout: float = 120.0) -> None:
 
 
 def linkvault_server(
-    archive: Archive, logs: Path, backend: str = "whoosh"
+    archive: Archive, logs: Path, backend: str = "whoosh", web_workers: int = 1
 ) -> contextlib.AbstractContextManager[Server]:
-    """`linkvault serve` over the archive, searching with ``backend`` (the server's name)."""
+    """`linkvault serve` over the archive, searching with ``backend`` (the server's name), in
+    ``web_workers`` processes (LINKVAULT_WEB_WORKERS)."""
     port = free_port()
-    env = clean_env() | {"LINKVAULT_DATA_DIR": str(archive.settings.data_dir.resolve())}
+    env = clean_env() | {
+        "LINKVAULT_DATA_DIR": str(archive.settings.data_dir.resolve()),
+        "LINKVAULT_WEB_WORKERS": str(web_workers),
+    }
     if backend == "postgres":
         assert archive.postgres is not None
         env["LINKVAULT_DATABASE_URL"] = archive.postgres.resolved_database_url
@@ -548,6 +553,16 @@ class LoadResult:
     one_client_p50: float = 0.0  # the same queries in turn, one at a time
 
 
+def _server_cpu(server: Server) -> float:
+    """CPU seconds of the server and its worker processes (LINKVAULT_WEB_WORKERS > 1)."""
+    process = psutil.Process(server.process.pid)
+    total = 0.0
+    for proc in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += sum(proc.cpu_times()[:2])
+    return total
+
+
 def run_wrk(
     server: Server, queries: list[str], seconds: float, connections: int, work: Path, words: int
 ) -> LoadResult:
@@ -556,12 +571,11 @@ def run_wrk(
     argv = ["wrk", "-t", str(min(2, connections)), "-c", str(connections)]
     argv += ["-d", f"{seconds:g}s", "--timeout", "30s", "--latency", "-s", str(BENCH / "_wrk.lua")]
     argv += [f"http://127.0.0.1:{server.port}", "--", str(paths)]
-    process = psutil.Process(server.process.pid)
-    cpu_before = sum(process.cpu_times()[:2])
+    cpu_before = _server_cpu(server)
     wall = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - wall
-    cpu = (sum(process.cpu_times()[:2]) - cpu_before) / wall
+    cpu = (_server_cpu(server) - cpu_before) / wall
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
         raise SystemExit(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
@@ -591,10 +605,11 @@ def over_http(
 ) -> list[LoadResult]:
     every = [q for words in WORDS for q in queries[words]]
     results = []
+    web = args.web_workers
     with contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(linkvault_server(archive, work))]
+        servers = [stack.enter_context(linkvault_server(archive, work, "whoosh", web))]
         if archive.postgres is not None:
-            servers.append(stack.enter_context(linkvault_server(archive, work, "postgres")))
+            servers.append(stack.enter_context(linkvault_server(archive, work, "postgres", web)))
         servers.append(stack.enter_context(fts5_server(archive, work)))
         for server in servers:  # warm-up
             errors, empty, _ = one_client(server, every)
@@ -661,7 +676,8 @@ def report(
         )
     print(
         f"\nHTTP: wrk, {min(2, args.connections)} threads, {args.connections} connections, "
-        f"{args.duration:g} s per run, 127.0.0.1; {args.queries} queries per length, cycled"
+        f"{args.duration:g} s per run, 127.0.0.1; {args.queries} queries per length, cycled; "
+        f"linkvault servers in {args.web_workers} process(es)"
     )
     few = 10 * args.connections
     print(
@@ -682,7 +698,7 @@ def report(
     print("  (whoosh, postgres: linkvault's /api/search on that backend, ten hits with snippets,")
     print("   exact total, facets;")
     print("   fts5: ten hits with snippet(), bm25 with title weight 3;")
-    print("   server CPU: the server process's CPU time over the run, in cores; load: 1-minute")
+    print("   server CPU: the server's processes' CPU time over the run, in cores; load: 1-minute")
     print("   load average after the run; 1 client p50: the same queries one at a time)")
 
     print("\nin process, query -> ten hits with snippets:")
@@ -762,6 +778,12 @@ def main() -> None:
         "there); default: a throwaway cluster of the bench's own",
     )
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL backend")
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=1,
+        help="processes of each linkvault server (LINKVAULT_WEB_WORKERS; default 1, as served)",
+    )
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C, so the finally blocks stop the servers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
