@@ -48,7 +48,9 @@ def _archive_until_fast_pages_done(
     lines.append(f"- {local_site.url('/hanging')}")
     listing.write_text("\n".join(lines) + "\n")
     data = tmp_path / "data"
-    env = _env(data) | {"LINKVAULT_PAGE_DEADLINE": "120", "LINKVAULT_EXTRACT_WORKERS": "2"}
+    # The hanging page must outlast the test, however slow the machine.
+    slow = {"LINKVAULT_PAGE_DEADLINE": "120", "LINKVAULT_READ_TIMEOUT": "120"}
+    env = _env(data) | slow | {"LINKVAULT_EXTRACT_WORKERS": "2"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "archive", str(listing)],
         env=env,
