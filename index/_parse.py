@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,26 +20,22 @@ from whoosh import query as wq
 from whoosh.qparser import QueryParser, plugins, syntax
 
 from index._schema import DEFAULT_FIELDS, schema
+
+# The limits and the cleaning are the backend-neutral syntax's: one definition for both
+# backends, re-exported here for the Whoosh search.
+from index._syntax import MAX_CLAUSES as MAX_CLAUSES
+from index._syntax import MAX_PREFIX_EXPANSIONS as MAX_PREFIX_EXPANSIONS
+from index._syntax import MAX_QUERY_CHARS as MAX_QUERY_CHARS
+from index._syntax import MIN_PREFIX_CHARS as MIN_PREFIX_CHARS
+from index._syntax import clean as clean
 from index._types import QueryError
 
 log = logging.getLogger(__name__)
-
-MAX_QUERY_CHARS = 500
-# Leaf clauses after parsing; every plain word is two (title and text).
-MAX_CLAUSES = 64
-MIN_PREFIX_CHARS = 3
-MAX_PREFIX_EXPANSIONS = 300
 
 # A leading "-" excludes, but not inside words ("state-of-the-art", "x-ray").
 _MINUS = r"(?<![^\s(])-(?=[\w\"(])"
 _NEVER = r"(?!)"
 _FIELDS = r"(?P<text>title|text|section|domain):"
-# Control and format characters (NUL, bidi overrides, zero-width) are never part of a word,
-# nor are lone surrogates (undecodable bytes of a command-line argument): the index cannot
-# even encode them.
-_CONTROL = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
-)
 # For the fallback parse: the characters that carry query syntax.
 _SYNTAX_CHARS = re.compile(r"[\"()*:+\-\\\[\]{}^~]")
 _OPERATORS = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|REQUIRE)\b")
@@ -74,15 +69,6 @@ def _parser(any_word: bool, plain: bool = False) -> QueryParser:
     # Parsers hold no per-parse state, so one per configuration serves every thread.
     group = syntax.OrGroup if any_word else syntax.AndGroup
     return QueryParser("text", schema(), plugins=_plugins(plain), group=group)
-
-
-def clean(text: str) -> str:
-    """Normalise a raw query string, or raise QueryError if it is too long."""
-    text = unicodedata.normalize("NFC", text)
-    text = _CONTROL.sub(" ", text).strip()
-    if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"The query is too long: at most {MAX_QUERY_CHARS} characters, please.")
-    return text
 
 
 def parse(text: str, any_word: bool = False) -> Parsed:

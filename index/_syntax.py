@@ -28,8 +28,9 @@ MAX_PREFIX_EXPANSIONS = 300
 
 Field = Literal["title", "text", "section", "domain"] | None
 
-# As index/_parse.py (tests/index/test_syntax.py keeps the two in step): control and format
-# characters and lone surrogates are never part of a word.
+# Control and format characters (NUL, bidi overrides, zero-width) are never part of a word,
+# nor are lone surrogates (undecodable bytes of a command-line argument): the index cannot
+# even encode them. Both backends clean queries with this (index/_parse.py imports it).
 _CONTROL = re.compile(
     r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
 )
