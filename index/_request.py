@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from index._types import QueryError, SearchQuery
+from index._types import QueryError, SearchPage, SearchQuery
 
 MAX_PER_PAGE = 100
 # Deep pages cost a heap of page*per_page entries; nobody reads result 10,001.
@@ -48,6 +48,21 @@ def check(sq: SearchQuery) -> None:
         # so they cannot be looked up, and the filter could not match anything anyway.
         if value and not _encodable(value):
             raise QueryError(f"The {name} filter contains bytes that are not valid UTF-8.")
+
+
+def empty_page(sq: SearchQuery) -> SearchPage:
+    """The answer before anything is found, which each backend's search then fills in."""
+    return SearchPage(
+        query=sq.text,
+        total=0,
+        page=sq.page,
+        per_page=sq.per_page,
+        hits=[],
+        facets={name: {} for name in FACETS},
+        suggestion=None,
+        fallback_or=False,
+        elapsed_ms=0.0,
+    )
 
 
 def _encodable(text: str) -> bool:

@@ -19,7 +19,7 @@ from whoosh.util.times import datetime_to_long
 
 from index._engine import Engine
 from index._parse import Parsed, clean, highlight_terms, parse, validate
-from index._request import FACETS, SUGGEST_BELOW, check
+from index._request import FACETS, SUGGEST_BELOW, check, empty_page
 from index._schema import from_stored_datetime, to_utc_naive
 from index._snippets import load_offsets, make_snippet
 from index._suggest import suggest
@@ -41,17 +41,7 @@ def run(searcher: Any, values: SegmentValues, sq: SearchQuery, time_limit: float
     check(sq)
     text = clean(sq.text)
     parsed = parse(text)
-    page = SearchPage(
-        query=sq.text,
-        total=0,
-        page=sq.page,
-        per_page=sq.per_page,
-        hits=[],
-        facets={name: {} for name in FACETS},
-        suggestion=None,
-        fallback_or=False,
-        elapsed_ms=0.0,
-    )
+    page = empty_page(sq)
     if not parsed.searchable:
         page.elapsed_ms = (time.perf_counter() - started) * 1000
         return page

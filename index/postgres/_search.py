@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, REAL
 from sqlalchemy.exc import DBAPIError
 
 from index import _syntax as syn
-from index._request import FACETS, SUGGEST_BELOW, as_utc, check
+from index._request import FACETS, SUGGEST_BELOW, as_utc, check, empty_page
 from index._types import QueryError, SearchHit, SearchPage, SearchQuery
 from index.postgres._query import Compiled, check_prefixes, compile_tree, tsquery
 from index.postgres._snippets import EDGE_CHARS, headline_options, make_snippet
@@ -65,17 +65,7 @@ def run(engine: sa.Engine, sq: SearchQuery, time_limit: float) -> SearchPage:
     check(sq)
     text = syn.clean(sq.text)
     tree = syn.parse(text)
-    page = SearchPage(
-        query=sq.text,
-        total=0,
-        page=sq.page,
-        per_page=sq.per_page,
-        hits=[],
-        facets={name: {} for name in FACETS},
-        suggestion=None,
-        fallback_or=False,
-        elapsed_ms=0.0,
-    )
+    page = empty_page(sq)
     if tree is not None:
         with engine.connect() as conn:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
