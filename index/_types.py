@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from types import TracebackType
+from typing import Literal, Self
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +84,28 @@ class IndexUnavailable(Exception):
 
 class IndexLocked(IndexUnavailable):
     """Another writer held the index lock for longer than the timeout."""
+
+
+class CommitsOnExit:
+    """The `with` behaviour both index writers share: on leaving the block, close (commit what
+    is queued), or cancel (drop it) when the block raised."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.cancel()

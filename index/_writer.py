@@ -21,21 +21,20 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any
 
 from index._codec import Codec
 from index._merge import tiered_merge
 from index._schema import record_fields
 from index._store import Store
-from index._types import IndexRecord, IndexUnavailable
+from index._types import CommitsOnExit, IndexRecord, IndexUnavailable
 
 log = logging.getLogger(__name__)
 
 _ADD, _DELETE, _COMMIT, _CLOSE, _CANCEL = "add", "delete", "commit", "close", "cancel"
 
 
-class IndexWriter:
+class IndexWriter(CommitsOnExit):
     """Add, replace and delete documents; use as a context manager (see module docstring)."""
 
     def __init__(
@@ -90,20 +89,6 @@ class IndexWriter:
         self._closed = True
         self._put((_CANCEL, threading.Event()))
         self._thread.join()
-
-    def __enter__(self) -> IndexWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.cancel()
 
     def _send(self, kind: str, payload: Any) -> None:
         if self._closed:

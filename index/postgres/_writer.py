@@ -18,14 +18,13 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 
-from index._types import IndexLocked, IndexRecord, IndexUnavailable
+from index._types import CommitsOnExit, IndexLocked, IndexRecord, IndexUnavailable
 from index.postgres._tables import documents, row
 
 log = logging.getLogger(__name__)
@@ -161,7 +160,7 @@ def rebuild(engine: sa.Engine, records: Iterable[IndexRecord], lock_timeout: flo
     return count
 
 
-class PostgresWriter:
+class PostgresWriter(CommitsOnExit):
     """Add, replace and delete documents; a context manager, as IndexWriter on Whoosh.
 
     Changes are kept in memory and written in one transaction every ``batch_size`` changes,
@@ -217,20 +216,6 @@ class PostgresWriter:
         with self._mutex:
             self._closed = True
             self._pending.clear()
-
-    def __enter__(self) -> PostgresWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.cancel()
 
     def _check_open(self) -> None:
         if self._closed:
