@@ -19,37 +19,11 @@ import pytest
 
 from app.main import create_app
 from app.serve import WORKER_SETTINGS_ENV, worker_app
-from index import SearchIndex, _readers
+from index import SearchIndex
 from tests.app._archive import Archive, LiveServer, make_settings
+from tests.support.searchers import SearcherCount
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class SearcherCount:
-    """Searchers the index opened, and the most alive at once."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.opened = self.alive = self.most_alive = 0
-        self._lock = threading.Lock()
-        original = _readers._open_searcher
-
-        def counted(ix: Any) -> Any:
-            searcher = original(ix)
-            close = searcher.close
-
-            def close_counted() -> None:
-                with self._lock:
-                    self.alive -= 1
-                close()
-
-            searcher.close = close_counted
-            with self._lock:
-                self.opened += 1
-                self.alive += 1
-                self.most_alive = max(self.most_alive, self.alive)
-            return searcher
-
-        monkeypatch.setattr(_readers, "_open_searcher", counted)
 
 
 def in_threads(count: int, target: Callable[[], Any]) -> list[Any]:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from index import IndexUnavailable, SearchIndex, SearchQuery, _readers
+from index import IndexUnavailable, SearchIndex, SearchQuery
 from index.searchindex import SearchBusy
 from tests.index._helpers import add_all, record
+from tests.support.searchers import SearcherCount
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,35 +119,6 @@ def test_concurrent_searches_while_writing(index_path: Path) -> None:
 # -- the pool: bounded, reused, and busy rather than unbounded -----------------------------
 
 
-class CountingOpens:
-    """Wraps the pool's searcher factory: how many were opened, and most alive at once."""
-
-    def __init__(self, monkeypatch) -> None:
-        self.opened = 0
-        self.alive = 0
-        self.most_alive = 0
-        self._lock = threading.Lock()
-        original = _readers._open_searcher
-
-        def open_counted(ix):
-            searcher = original(ix)
-            close = searcher.close
-
-            def close_counted() -> None:
-                with self._lock:
-                    self.alive -= 1
-                close()
-
-            searcher.close = close_counted
-            with self._lock:
-                self.opened += 1
-                self.alive += 1
-                self.most_alive = max(self.most_alive, self.alive)
-            return searcher
-
-        monkeypatch.setattr(_readers, "_open_searcher", open_counted)
-
-
 def run_threads(count: int, target) -> list[BaseException]:
     errors: list[BaseException] = []
 
@@ -169,7 +141,7 @@ def test_concurrent_searches_open_at_most_the_pool_size_and_reuse_them(
 ) -> None:
     index = SearchIndex(index_path, max_searchers=3)
     add_all(index, [record(i, text=f"pooled words {i}") for i in range(30)])
-    opens = CountingOpens(monkeypatch)
+    opens = SearcherCount(monkeypatch)
 
     def searches() -> None:
         for _ in range(10):
@@ -216,7 +188,7 @@ def test_a_change_replaces_searchers_without_exceeding_the_pool(
     writer = SearchIndex(index_path)
     add_all(writer, [record(1, text="before change")])
     assert total(reader, "before") == 1
-    opens = CountingOpens(monkeypatch)
+    opens = SearcherCount(monkeypatch)
     found: list[int] = []
     with reader._pool.searcher(), reader._pool.searcher():  # both lent, of the old version
         add_all(writer, [record(2, text="after change")])
