@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from archiver._engine import make_engine
+from archiver.store import Store
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -15,3 +19,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'test.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """A Store with the schema made, on each database of `database_url`."""
+    store = Store(make_engine(database_url))
+    store.create_schema()
+    yield store
+    store.engine.dispose()

@@ -37,14 +37,6 @@ def new_store(path: Path) -> Store:
     return store
 
 
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    store = Store(make_engine(database_url))
-    store.create_schema()
-    yield store
-    store.engine.dispose()
-
-
 def fetch_all(store: Store, tasks: list[Any]) -> None:
     config = FetchConfig(allow_private=True, deadline=3.0, max_retries=0)
     asyncio.run(Pipeline(store, config, workers=1).run(tasks))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
@@ -11,19 +10,11 @@ from archiver.config import FetchConfig
 from archiver.models import Check, Link, LinkStatus, Snapshot
 from archiver.pipeline import LinkDone, Pipeline
 from archiver.sources import parse_text
-from archiver.store import Store, decompress, make_engine
+from archiver.store import Store, decompress
 from tests.support import pages
 from tests.support.site import Exchange, ForwardProxy, LocalSite, Response
 
 MB = 1024 * 1024
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    store = Store(make_engine(database_url))
-    store.create_schema()
-    yield store
-    store.engine.dispose()
 
 
 def config(**overrides: object) -> FetchConfig:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,14 +28,6 @@ from archiver.sources import LinkSpec
 from archiver.store import Store, StoredPage, compress
 
 LONG = timedelta(minutes=5)
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    store = Store(make_engine(database_url))
-    store.create_schema()
-    yield store
-    store.engine.dispose()
 
 
 def add(store: Store, *urls: str) -> list[int]:
