@@ -9,8 +9,6 @@ The document text is never re-analysed.
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -18,15 +16,10 @@ from whoosh import highlight
 from whoosh.analysis import Token
 
 from index._postings import read_postings
+from index._text import ELLIPSIS, escape, lead
 
-ELLIPSIS = "\u2026"
 # Matches beyond this many per document add nothing to a three-fragment snippet.
 MAX_MATCHES_PER_DOC = 2000
-_SPACE = re.compile(r"\s+")
-
-
-def _escape(text: str) -> str:
-    return html.escape(_SPACE.sub(" ", text))
 
 
 class MarkFormatter(highlight.Formatter):
@@ -35,10 +28,10 @@ class MarkFormatter(highlight.Formatter):
     between = f" {ELLIPSIS} "
 
     def _text(self, text: str) -> str:
-        return _escape(text)
+        return escape(text)
 
     def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return f"<mark>{_escape(highlight.get_text(text, token, replace))}</mark>"
+        return f"<mark>{escape(highlight.get_text(text, token, replace))}</mark>"
 
     def format(self, fragments: list[Any], replace: bool = False) -> str:
         parts = (self.format_fragment(f, replace=replace).strip() for f in fragments)
@@ -77,7 +70,7 @@ def make_snippet(text: str, spans: Sequence[tuple[int, int]], fragments: int, ch
     if not text:
         return ""
     if not spans or fragments < 1:
-        return _lead(text, chars)
+        return lead(text, chars)
     # Candidate passages are built around clusters of matches with a share of the budget, the
     # best are kept in document order, then widened to use the rest of the budget.
     share = max(40, chars // fragments)
@@ -86,7 +79,7 @@ def make_snippet(text: str, spans: Sequence[tuple[int, int]], fragments: int, ch
     candidates = fragmenter.fragment_matches(text, _dedupe(tokens))
     best = highlight.top_fragments(candidates, fragments, _SCORER, highlight.FIRST)
     if not best:
-        return _lead(text, chars)
+        return lead(text, chars)
     _widen(best, text, chars)
     merged = _merge(best)
     out = _FORMATTER.format(merged)
@@ -135,12 +128,3 @@ def _merge(fragments: list[Any]) -> list[Any]:
         else:
             merged.append(f)
     return merged
-
-
-def _lead(text: str, chars: int) -> str:
-    """The start of the text, cut at a word boundary: for hits that matched elsewhere."""
-    if len(text) <= chars:
-        return _escape(text).strip()
-    cut = text.rfind(" ", 0, chars)
-    cut = cut if cut > chars // 2 else chars
-    return f"{_escape(text[:cut]).strip()} {ELLIPSIS}"

@@ -10,16 +10,12 @@ Passages get a leading or trailing "…" when they do not start or end the text,
 
 from __future__ import annotations
 
-import html
-import re
-
+from index._text import ELLIPSIS, escape, lead
 from index.postgres._tables import FRAGMENT_SEP, LT, MARK_END, MARK_START
 
-ELLIPSIS = "\u2026"
 # Enough of the text's start and end to tell whether a passage touches them, and for a
 # snippet of the first snippet_chars characters (at most 2,000).
 EDGE_CHARS = 4_000
-_SPACE = re.compile(r"\s+")
 # An English word and its space: ~6 characters, to turn snippet_chars into ts_headline words.
 _CHARS_PER_WORD = 6
 
@@ -34,16 +30,12 @@ def headline_options(fragments: int, chars: int) -> str:
     )
 
 
-def _escape(text: str) -> str:
-    return html.escape(_SPACE.sub(" ", text))
-
-
 def _plain(fragment: str) -> str:
     return fragment.replace(MARK_START, "").replace(MARK_END, "").replace(LT, "<")
 
 
 def _render(fragment: str) -> str:
-    text = _escape(fragment.replace(LT, "<")).strip()
+    text = escape(fragment.replace(LT, "<")).strip()
     if text.count(MARK_START) != text.count(MARK_END):
         return text.replace(MARK_START, "").replace(MARK_END, "")
     return text.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
@@ -74,12 +66,3 @@ def _same_start(a: str, b: str) -> bool:
 def _same_end(a: str, b: str) -> bool:
     n = min(len(a), len(b))
     return a[len(a) - n :] == b[len(b) - n :]
-
-
-def lead(text: str, chars: int) -> str:
-    """The start of the text, cut at a word boundary: for hits that matched elsewhere."""
-    if len(text) <= chars:
-        return _escape(text).strip()
-    cut = text.rfind(" ", 0, chars)
-    cut = cut if cut > chars // 2 else chars
-    return f"{_escape(text[:cut]).strip()} {ELLIPSIS}"
