@@ -205,8 +205,9 @@ class WorkQueue:
         with self.engine.begin() as conn:
             self._serialise_claims(conn)
             now = _now(conn)
-            self._give_up_exhausted(conn, now)
-            chosen = self._choose(conn, now, limit)
+            chosen, exhausted = self._choose(conn, now, limit)
+            if exhausted:
+                self._give_up(conn, now, exhausted)
             if not chosen:
                 return []
             taken = list(
@@ -230,14 +231,11 @@ class WorkQueue:
             return self._tasks(conn, taken)
 
     @staticmethod
-    def _give_up_exhausted(conn: Connection, now: datetime) -> None:
-        exhausted = (Link.queued.is_not(None), _unleased(now), Link.queue_attempts >= MAX_ATTEMPTS)
-        urls = conn.execute(select(Link.url).where(*exhausted)).scalars().all()
-        if not urls:
-            return
+    def _give_up(conn: Connection, now: datetime, link_ids: list[int]) -> None:
+        urls = conn.execute(select(Link.url).where(Link.id.in_(link_ids))).scalars().all()
         conn.execute(
             update(Link)
-            .where(*exhausted)
+            .where(Link.id.in_(link_ids))
             .values(
                 **_OFF_QUEUE,
                 # A link with a copy keeps its status (and copy); one without is failed.
@@ -260,7 +258,10 @@ class WorkQueue:
             # claim reads cannot change before it writes.
             conn.execute(text("UPDATE links SET lease_owner = lease_owner WHERE id = -1"))
 
-    def _choose(self, conn: Connection, now: datetime, limit: int) -> list[int]:
+    def _choose(self, conn: Connection, now: datetime, limit: int) -> tuple[list[int], list[int]]:
+        """The due links to take, and the due links met on the way that were taken
+        MAX_ATTEMPTS times already (given up on by the caller). Exhausted links are found
+        among the rows the claim reads anyway, oldest first, not by a scan of their own."""
         host = func.coalesce(Link.host, "")
         leased: Counter[str] = Counter(
             dict(
@@ -273,21 +274,25 @@ class WorkQueue:
         )
         full = {name for name, count in leased.items() if count >= self.per_host}
         chosen: list[int] = []
+        exhausted: list[int] = []
         for _ in range(_CLAIM_PASSES):
             wanted = limit - len(chosen)
             scan = wanted * 4 + self.per_host
             query = (
-                select(Link.id, host.label("host"))
+                select(Link.id, host.label("host"), Link.queue_attempts)
                 .where(Link.queued.is_not(None), _unleased(now))
                 .order_by(Link.queued_at, Link.id)
                 .limit(scan)
             )
             if full:
                 query = query.where(host.not_in(sorted(full)))
-            if chosen:
-                query = query.where(Link.id.not_in(chosen))
+            if chosen or exhausted:
+                query = query.where(Link.id.not_in(chosen + exhausted))
             rows = conn.execute(query).all()
             for row in rows:
+                if row.queue_attempts >= MAX_ATTEMPTS:
+                    exhausted.append(row.id)
+                    continue
                 if row.host in full:
                     continue
                 chosen.append(row.id)
@@ -295,10 +300,10 @@ class WorkQueue:
                 if leased[row.host] >= self.per_host:
                     full.add(row.host)
                 if len(chosen) >= limit:
-                    return chosen
+                    return chosen, exhausted
             if len(rows) < scan:
                 break  # every due link was seen
-        return chosen
+        return chosen, exhausted
 
     @staticmethod
     def _tasks(conn: Connection, link_ids: list[int]) -> list[LinkTask]:
