@@ -5,12 +5,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     LINKVAULT_DATA_DIR=/data
 
 WORKDIR /srv/linkvault
+# The pinned, hash-checked dependencies first (their own layer, rebuilt only when the lock
+# changes), then linkvault itself without resolving anything again.
+COPY requirements/runtime.txt ./requirements/runtime.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.txt
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY archiver ./archiver
 COPY index ./index
 COPY examples ./examples
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
     && useradd --system --home /data linkvault \
     && mkdir -p /data && chown linkvault /data
 

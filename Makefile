@@ -4,12 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest bench clean
+.PHONY: install run test lint typecheck pytest lock clean
 
-$(STAMP): pyproject.toml
+# Installs exactly the versions pinned (with their hashes) in requirements/test.txt, then
+# linkvault itself without touching them: the same set on every machine, whatever was
+# released upstream since. `make lock` moves the pins forward.
+$(STAMP): pyproject.toml requirements/test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --require-hashes -r requirements/test.txt
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -34,5 +37,18 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# Upgrade the lock files to the newest releases that pyproject.toml allows (pip-tools, in a
+# venv of its own); then `make test` and commit requirements/.
+LOCK_VENV := .venv-lock
+PIP_COMPILE := $(LOCK_VENV)/bin/pip-compile -q --upgrade --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url --no-emit-find-links \
+	--build-deps-for wheel --build-deps-for editable
+lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || \
+		($(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install -q 'pip-tools>=7.4')
+	$(PIP_COMPILE) --output-file requirements/runtime.txt pyproject.toml
+	$(PIP_COMPILE) --extra test --constraint requirements/runtime.txt \
+		--output-file requirements/test.txt pyproject.toml
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_VENV) .mypy_cache .pytest_cache .ruff_cache
