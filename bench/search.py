@@ -10,7 +10,7 @@ bench/search_index.py) straight into the real SQLite database with SQLAlchemy Co
 inserts, rebuilds the Whoosh index from it with app.indexing.rebuild_index, and builds an
 FTS5 table over the same records. The same archive goes into a PostgreSQL database, indexed
 by the PostgreSQL search backend (LINKVAULT_SEARCH_BACKEND=postgres): a throwaway cluster the
-bench starts (tests/support/postgres.py: needs initdb and pg_ctl, Debian's `postgresql`),
+bench starts (bench/postgres.py: needs initdb and pg_ctl, Debian's `postgresql`),
 or, with --postgres-url, a server of yours (a database it may CREATE DATABASE from; the bench
 makes lv_search_<docs>_seed<seed> databases there and reuses them). --no-postgres skips it.
 Then:
@@ -77,7 +77,7 @@ from archiver.store import make_engine  # noqa: E402
 from archiver.urls import normalize_url  # noqa: E402
 from index import IndexUnavailable, SearchIndex, SearchQuery  # noqa: E402
 from index.postgres import PostgresSearch  # noqa: E402
-from tests.support.postgres import PostgresServer  # noqa: E402
+from bench.postgres import PostgresServer  # noqa: E402
 
 TARGET_P50_MS = 20.0
 TARGET_P99_MS = 150.0
