@@ -4,6 +4,7 @@ HTTP load (started and stopped around a block, driven by wrk or, without it, htt
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import http.client
@@ -37,6 +38,13 @@ def machine() -> str:
         f"cores: {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}, "
         f"python {sys.version.split()[0]}"
     )
+
+
+def page_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the benches that archive generated pages from a local server."""
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds per response")
+    parser.add_argument("--concurrency", type=int, default=16)
 
 
 def exit_on_sigterm() -> None:

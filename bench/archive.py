@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from archiver.extract import extract
-from bench._common import linkvault_env, run_watched, write_list
+from bench._common import linkvault_env, page_options, run_watched, write_list
 from bench._pages import PageServer
 
 
@@ -34,9 +34,7 @@ def single_core_rate(bodies: list[bytes], seconds: float = 5.0) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--latency", type=float, default=0.05, help="seconds per response")
-    parser.add_argument("--concurrency", type=int, default=16)
+    page_options(parser)
     parser.add_argument(
         "--light", action="store_true", help="8 KB pages without the markup real pages carry"
     )

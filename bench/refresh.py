@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench._common import linkvault_env, run_watched, write_list
+from bench._common import linkvault_env, page_options, run_watched, write_list
 from bench._pages import ConditionalPageServer
 
 
@@ -55,9 +55,7 @@ def one_round(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--latency", type=float, default=0.05, help="seconds per response")
-    parser.add_argument("--concurrency", type=int, default=16)
+    page_options(parser)
     parser.add_argument(
         "--rounds", type=int, default=1, help="measure each N times (fresh data), keep the best"
     )

@@ -27,7 +27,7 @@ def page_html(title: str, text: str, marker: str) -> bytes:
 
 
 class SoakPages(ConditionalPageServer):
-    """bench/refresh.py's ETag/304 server over Corpus articles, whose content can change."""
+    """bench/_pages.py's ETag/304 server over Corpus articles, whose content can change."""
 
     def __init__(self, docs: int, seed: int, latency: float) -> None:
         super().__init__(0, latency)
