@@ -1,9 +1,9 @@
-"""The SQLite FTS5 reference server for bench/search.py (not part of linkvault).
+"""The SQLite FTS5 reference server for `python -m bench.search` (not part of linkvault).
 
-    python bench/_fts5_server.py --db FTS5.sqlite --port PORT
+    python -m bench._fts5_server --db FTS5.sqlite --port PORT
 
 GET /search?q=WORDS answers JSON with the ten best hits (bm25 with title weight 3, text
-snippet() with <mark>), through the same searcher bench/search_index.py times in process.
+snippet() with <mark>), through the same searcher bench.search_index times in process.
 GET /healthz answers {"status": "ok"}. A bare ASGI callable under uvicorn with the settings
 `linkvault serve` uses, and the query run in a worker thread as FastAPI runs a sync route,
 so the HTTP load generator compares like with like.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -23,8 +22,7 @@ from urllib.parse import parse_qs
 
 import uvicorn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from search_index import fts5_searcher  # noqa: E402
+from bench.search_index import fts5_searcher
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 

@@ -1,8 +1,13 @@
-"""Generated article pages for benchmarks: realistic shape, deterministic content."""
+"""Generated article pages for benchmarks (realistic shape, deterministic content), and the
+servers that serve them on 127.0.0.1: plain, or with ETags that answer 304."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import random
+import threading
+from typing import Self
 
 _WORDS = [
     "interpreter",
@@ -136,3 +141,95 @@ March {1 + number % 28}, 2024</time></p>
 <p><a href="/privacy">Privacy</a> <a href="/terms">Terms</a></p>{footer}</footer>
 </body></html>"""
     return page.encode()
+
+
+def etag(body: bytes) -> bytes:
+    return b'"' + hashlib.sha1(body).hexdigest()[:20].encode() + b'"'
+
+
+class PageServer:
+    """A small asyncio HTTP/1.1 server in a thread: cheap enough to leave the cores to the
+    archiver, with a sleep before each response to stand in for network latency."""
+
+    def __init__(self, pages: int, latency: float, heavy: bool = True) -> None:
+        self.bodies = [article_html(i, heavy=heavy) for i in range(pages)]
+        self.latency = latency
+        self.port = 0
+        self._ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(
+            asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=1024)
+        )
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                path = head.split(b" ", 2)[1].decode()
+                await asyncio.sleep(self.latency)
+                number = int(path.rsplit("/", 1)[-1]) if path.startswith("/post/") else -1
+                writer.write(self._response(head, number))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def _response(self, head: bytes, number: int) -> bytes:
+        """The whole answer to the request ``head`` for page ``number`` (-1: not a page)."""
+        if 0 <= number < len(self.bodies):
+            body, status = self.bodies[number], b"200 OK"
+        else:
+            body, status = b"not found", b"404 Not Found"
+        return (
+            b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html; charset=utf-8\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
+
+    def start(self) -> Self:
+        self._thread.start()
+        self._ready.wait()
+        return self
+
+    def urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{self.port}/post/{i}" for i in range(len(self.bodies))]
+
+
+class ConditionalPageServer(PageServer):
+    """PageServer whose pages carry an ETag and answer a matching If-None-Match with 304,
+    as most static sites and CMSs do."""
+
+    def __init__(self, pages: int, latency: float, heavy: bool = True) -> None:
+        super().__init__(pages, latency, heavy)
+        self.etags = [etag(body) for body in self.bodies]
+        self.full = 0
+        self.not_modified = 0
+
+    def _response(self, head: bytes, number: int) -> bytes:
+        if not 0 <= number < len(self.bodies):
+            return b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+        if _header(head, b"if-none-match") == self.etags[number]:
+            self.not_modified += 1
+            return b"HTTP/1.1 304 Not Modified\r\nETag: " + self.etags[number] + b"\r\n\r\n"
+        self.full += 1
+        body = self.bodies[number]
+        return (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+            b"ETag: " + self.etags[number] + b"\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
+
+
+def _header(head: bytes, name: bytes) -> bytes | None:
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return None

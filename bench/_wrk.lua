@@ -1,10 +1,10 @@
--- wrk script for bench/search.py (not part of linkvault).
+-- wrk script for `python -m bench.search` and `python -m bench.soak` (not part of linkvault).
 --
 --   wrk -t2 -c16 -d10s --latency -s bench/_wrk.lua http://127.0.0.1:PORT -- PATHS_FILE
 --
 -- Each request takes the next path from PATHS_FILE (one URL-encoded path a line), cycling;
 -- threads start at different places in the list. done() prints one "RESULT" line with the
--- counts and latency percentiles (microseconds) that bench/search.py parses.
+-- counts and latency percentiles (microseconds) that bench/_common.py (run_wrk) parses.
 
 local counter = 0
 

@@ -12,7 +12,7 @@ process, best of --rounds per page; "heavy" repeats the timing on pages inflated
 weight real pages carry (inline state JSON, CSS, mega-menus), since hand-written pages are
 lighter than real ones.
 
-    .venv/bin/python bench/extract_eval.py [--rounds 3] [--show-page NAME] [--rebuild-truth]
+    .venv/bin/python -m bench.extract_eval [--rounds 3] [--show-page NAME] [--rebuild-truth]
 """
 
 from __future__ import annotations
@@ -31,10 +31,8 @@ from pathlib import Path
 import lxml.html
 import trafilatura
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from archiver._html import HtmlOptions, extract_html  # noqa: E402
-from archiver.extract import EXTRACTOR_OPTIONS, decode_html  # noqa: E402
+from archiver._html import HtmlOptions, extract_html
+from archiver.extract import EXTRACTOR_OPTIONS, decode_html
 
 CORPUS = Path(__file__).resolve().parent / "extract_corpus"
 SPEED_BAR_MS = 30.0

@@ -6,93 +6,26 @@ real `linkvault archive` on them in a fresh data directory, then the real
 nothing is extracted and no snapshot is added. Prints both rates and the speed-up (target:
 refreshing at least 5x faster than the first archiving).
 
-    python bench/refresh.py --pages 2000 --latency 0.05
+    .venv/bin/python -m bench.refresh --pages 2000 --latency 0.05
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import hashlib
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from archive import PageServer, watch  # noqa: E402
-
-
-class ConditionalPageServer(PageServer):
-    """PageServer whose pages carry an ETag and answer a matching If-None-Match with 304,
-    as most static sites and CMSs do."""
-
-    def __init__(self, pages: int, latency: float, heavy: bool = True) -> None:
-        super().__init__(pages, latency, heavy)
-        self.etags = [
-            b'"' + hashlib.sha1(body).hexdigest()[:20].encode() + b'"' for body in self.bodies
-        ]
-        self.full = 0
-        self.not_modified = 0
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                path = head.split(b" ", 2)[1].decode()
-                await asyncio.sleep(self.latency)
-                number = int(path.rsplit("/", 1)[-1]) if path.startswith("/post/") else -1
-                if not 0 <= number < len(self.bodies):
-                    writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-                elif _header(head, b"if-none-match") == self.etags[number]:
-                    self.not_modified += 1
-                    writer.write(
-                        b"HTTP/1.1 304 Not Modified\r\nETag: " + self.etags[number] + b"\r\n\r\n"
-                    )
-                else:
-                    self.full += 1
-                    body = self.bodies[number]
-                    writer.write(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-                        b"ETag: " + self.etags[number] + b"\r\n"
-                        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-                    )
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-
-def _header(head: bytes, name: bytes) -> bytes | None:
-    for line in head.split(b"\r\n")[1:]:
-        key, _, value = line.partition(b":")
-        if key.strip().lower() == name:
-            return value.strip()
-    return None
+from bench._common import linkvault_env, page_options, run_watched, write_list
+from bench._pages import ConditionalPageServer
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Runs a linkvault command; returns wall seconds and CPU seconds of all its processes."""
-    peaks: dict[int, int] = {}
-    cpu: dict[int, float] = {}
-    stop = threading.Event()
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    watcher = threading.Thread(target=watch, args=(proc.pid, peaks, cpu, stop))
-    watcher.start()
-    _, stderr = proc.communicate()
-    elapsed = time.perf_counter() - started
-    stop.set()
-    watcher.join()
-    if proc.returncode != 0:
-        print(stderr.decode(errors="replace"))
-        raise SystemExit(f"{' '.join(command[3:5])} exited {proc.returncode}")
-    return elapsed, sum(cpu.values())
+    run = run_watched(command, env, " ".join(command[3:5]))
+    return run.seconds, sum(run.cpu.values())
 
 
 def one_round(
@@ -103,18 +36,9 @@ def one_round(
     refreshes: list[tuple[float, float]],
 ) -> tuple[int, int]:
     """Archives every page into a fresh data directory, then refreshes them all."""
-    listing = tmp / "list.txt"
-    urls = (f"http://127.0.0.1:{server.port}/post/{i}" for i in range(args.pages))
-    listing.write_text("\n".join(urls) + "\n")
+    listing = write_list(tmp / "list.txt", server.urls())
     data = tmp / "data"
-    env = dict(os.environ)
-    env.update(
-        LINKVAULT_DATA_DIR=str(data),
-        LINKVAULT_ALLOW_PRIVATE="true",
-        LINKVAULT_CONCURRENCY=str(args.concurrency),
-        # Every page sits on one host here; real lists spread over many.
-        LINKVAULT_PER_HOST_CONCURRENCY=str(args.concurrency),
-    )
+    env = linkvault_env(data, args.concurrency)
     linkvault = [sys.executable, "-m", "app"]
     full = server.full
     archives.append(timed([*linkvault, "archive", str(listing)], env))
@@ -131,9 +55,7 @@ def one_round(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--latency", type=float, default=0.05, help="seconds per response")
-    parser.add_argument("--concurrency", type=int, default=16)
+    page_options(parser)
     parser.add_argument(
         "--rounds", type=int, default=1, help="measure each N times (fresh data), keep the best"
     )

@@ -1,6 +1,6 @@
 """Whoosh (index/) against SQLite FTS5 on the same synthetic articles.
 
-    .venv/bin/python bench/search_index.py --docs 10000
+    .venv/bin/python -m bench.search_index --docs 10000
 
 Generates --docs articles from a Zipf-distributed vocabulary (seeded), builds the linkvault
 index (SearchIndex.rebuild) and an FTS5 table (porter tokenizer, bm25 with title weight 3),
@@ -17,94 +17,19 @@ COUNT(*) and GROUP BY for the same total and facets).
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import random
-import shutil
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from index import IndexRecord, SearchIndex, SearchQuery  # noqa: E402
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-STOP = _words(
-    "the of and to a in is that for it as was with be by on not he this are or his from at "
-    "which but have an they you were their one all we can her has there been if more when "
-    "will would who so no"
-)
-SYLLABLES = _words(
-    "ka lo mi ren dor sa tu vex pli gra nor qui zen bar fel mon ster tri pha cul den sio mar "
-    "lek pro cor ven tal gis rho"
-)
-SUFFIXES = ["", "", "", "s", "ing", "ed", "ation", "ly", "er", "ness"]
-
-
-class Corpus:
-    """Seeded synthetic articles: Zipf word frequencies, English-like stop words on top."""
-
-    def __init__(self, seed: int, vocabulary: int = 50_000, exponent: float = 1.07) -> None:
-        rng = random.Random(seed)
-        words = list(STOP)
-        seen = set(words)
-        while len(words) < vocabulary:
-            word = "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((1, 2, 2, 3, 3, 4))))
-            word += rng.choice(SUFFIXES)
-            if len(word) > 2 and word not in seen:
-                seen.add(word)
-                words.append(word)
-        self.words = words
-        self.cum = list(itertools.accumulate(1.0 / r**exponent for r in range(1, vocabulary + 1)))
-        self.seed = seed
-        self.sections = [f"Section {i}" for i in range(25)]
-        self.domains = [f"site{i}.example" for i in range(300)]
-
-    def sample(self, rng: random.Random, k: int) -> list[str]:
-        return rng.choices(self.words, cum_weights=self.cum, k=k)
-
-    def article(self, rng: random.Random, words: int) -> str:
-        body = self.sample(rng, words)
-        sentences = []
-        for i in range(0, len(body), 12):
-            part = body[i : i + 12]
-            sentences.append(" ".join(part).capitalize() + ".")
-        return " ".join(sentences)
-
-    def records(self, n: int) -> Iterator[IndexRecord]:
-        rng = random.Random(self.seed + 1)
-        start = datetime(2020, 1, 1, tzinfo=UTC)
-        stop = set(STOP)
-        for i in range(1, n + 1):
-            length = max(50, int(rng.lognormvariate(6.3, 0.6)))  # ~650 words, ~5 KB
-            title = " ".join(w for w in self.sample(rng, 14) if w not in stop)[:80]
-            yield IndexRecord(
-                id=i,
-                url=f"https://{rng.choice(self.domains)}/a/{i}",
-                title=title.capitalize(),
-                text=self.article(rng, length),
-                section=rng.choices(self.sections, weights=range(25, 0, -1))[0],
-                domain=self.domains[min(int(rng.paretovariate(1.2)) - 1, 299)],
-                status="ok",
-                archived_at=start + timedelta(minutes=i),
-                published=None,
-            )
-
-    def queries(self, words: int, count: int) -> list[str]:
-        # Mid-frequency words (ranks 60..3000): what people type, neither "the" nor hapaxes.
-        rng = random.Random(self.seed + 2 + words)
-        pool = self.words[60:3000]
-        return [" ".join(rng.sample(pool, words)) for _ in range(count)]
+from bench._common import percentiles, time_queries, work_folder
+from bench._corpus import Corpus
+from index import IndexRecord, SearchIndex, SearchQuery
 
 
 def build_fts5(path: Path, records: Iterator[IndexRecord]) -> tuple[float, int]:
@@ -173,22 +98,6 @@ def fts5_searcher(path: Path, with_counts: bool) -> Callable[[str], object]:
     return search
 
 
-def percentiles(samples: list[float]) -> str:
-    qs = statistics.quantiles(samples, n=100, method="inclusive")
-    return f"p50 {qs[49]:7.2f}  p95 {qs[94]:7.2f}  p99 {qs[98]:7.2f} ms"
-
-
-def time_queries(fn: Callable[[str], object], queries: list[str]) -> list[float]:
-    for q in queries[:5]:
-        fn(q)  # warm caches, as a long-running service would be
-    samples = []
-    for q in queries:
-        t = time.perf_counter()
-        fn(q)
-        samples.append((time.perf_counter() - t) * 1000)
-    return samples
-
-
 def bench_writes(corpus: Corpus, folder: Path, n: int) -> None:
     """~8 KB articles through IndexWriter into an existing index, as the archiver does."""
     rng = random.Random(corpus.seed + 99)
@@ -238,9 +147,12 @@ def main() -> None:
         "--reuse", action="store_true", help="keep the indexes already built in --dir"
     )
     args = parser.parse_args()
+    with work_folder(args.dir, "lv-bench-") as work:
+        measure(args, work)
+    print(f"\n(cores: {os.cpu_count()}, python {sys.version.split()[0]})")
 
-    work = args.dir or Path(tempfile.mkdtemp(prefix="lv-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
+
+def measure(args: argparse.Namespace, work: Path) -> None:
     fts_path, ix_path = work / "fts5.sqlite", work / "index"
     corpus = Corpus(args.seed)
     print(f"{args.docs} documents, seed {args.seed}, work folder {work}")
@@ -278,9 +190,6 @@ def main() -> None:
     idx.close()
     if args.writes:
         bench_writes(corpus, ix_path, args.writes)
-    if not args.dir:
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"\n(cores: {os.cpu_count()}, python {sys.version.split()[0]})")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.postgres import PostgresServer, throwaway_postgres
+from bench.postgres import PostgresServer, throwaway_postgres
 from tests.support.site import LocalSite
 
 

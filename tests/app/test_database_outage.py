@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
 from app.main import create_app
+from bench.postgres import PostgresServer, throwaway_postgres
 from tests.app._archive import make_settings
 from tests.app.test_worker import CountingSite, env_for, run, scalar, start_worker
-from tests.support.postgres import PostgresServer, throwaway_postgres
 
 PAGES = 40
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from archiver.models import Link
 from archiver.store import Store, make_engine
+from bench.postgres import PostgresServer
 from index import (
     IndexLocked,
     IndexRecord,
@@ -33,7 +34,6 @@ from index.postgres._query import compile_tree
 from index.postgres._writer import LOCK_KEY
 from tests.index._helpers import day, record
 from tests.index.test_malformed import CASES, ERROR, QUERY_ALPHABET
-from tests.support.postgres import PostgresServer
 
 FIXTURE_ROWS = [
     record(1, title="Quote", text="A quote and a paren, one quote more."),

@@ -1,6 +1,8 @@
-"""A real PostgreSQL server for the tests: initdb into a temporary folder, a free port on
-127.0.0.1, stopped at the end. Needs Debian's `postgresql` package (or any PostgreSQL whose
-initdb and pg_ctl are on PATH or under /usr/lib/postgresql/*/bin)."""
+"""A real PostgreSQL server for the tests and the search bench: initdb into a temporary
+folder, a free port on 127.0.0.1, stopped at the end. Needs Debian's `postgresql` package (or
+any PostgreSQL whose initdb and pg_ctl are on PATH or under /usr/lib/postgresql/*/bin).
+
+Lives in bench/ (not tests/) so both may use it: bench never imports from tests/."""
 
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ class PostgresServer:
         subprocess.run([*self._as, *args], check=True, capture_output=True, timeout=120)
 
     def start(self) -> PostgresServer:
-        """Creates the cluster (unless the folder holds one already: bench/search.py keeps
+        """Creates the cluster (unless the folder holds one already: `python -m bench.search` keeps
         its cluster between runs) and starts it."""
         if not (self.data / "PG_VERSION").exists():
             self._run(
@@ -98,7 +100,7 @@ class PostgresServer:
 def throwaway_postgres() -> Iterator[PostgresServer]:
     """A PostgreSQL cluster of its own, removed afterwards; skips the test when PostgreSQL is
     missing, saying how to enable it."""
-    import pytest  # here: bench/search.py uses this module without pytest
+    import pytest  # here: the search bench uses this module without pytest
 
     if find_binaries() is None:
         pytest.skip(HOW_TO_ENABLE)

@@ -1,0 +1,117 @@
+"""Search service under HTTP load: the Whoosh and the PostgreSQL backends, and SQLite FTS5 on
+the same texts.
+
+    .venv/bin/python -m bench.search                       # 10,000 and 100,000 documents
+    .venv/bin/python -m bench.search --docs 10000 --duration 10 --keep bench/out
+    .venv/bin/python -m bench.search --postgres-url postgresql+psycopg://me@db/postgres
+
+For each --docs count: builds an archive of generated articles (the Corpus of
+bench/_corpus.py) straight into the real SQLite database with SQLAlchemy Core bulk
+inserts, rebuilds the Whoosh index from it with app.indexing.rebuild_index, and builds an
+FTS5 table over the same records. The same archive goes into a PostgreSQL database, indexed
+by the PostgreSQL search backend (LINKVAULT_SEARCH_BACKEND=postgres): a throwaway cluster the
+bench starts (bench/postgres.py: needs initdb and pg_ctl, Debian's `postgresql`),
+or, with --postgres-url, a server of yours (a database it may CREATE DATABASE from; the bench
+makes lv_search_<docs>_seed<seed> databases there and reuses them). --no-postgres skips it.
+Then:
+
+* in process: SearchIndex.search and PostgresSearch.search (ten hits with snippets, exact
+  total and facets, what /api/search runs) against the FTS5 searcher (ten hits, snippet(),
+  bm25), and FTS5 with the total and facets counted too, for one-, two- and three-word
+  queries;
+* over HTTP: starts the real `linkvault serve` (python -m app serve) once per backend and
+  the FTS5 reference server (bench/_fts5_server.py) on 127.0.0.1, and drives each with wrk
+  (bench/_wrk.lua cycles through the queries) at --connections clients for --duration
+  seconds per query length, printing requests/s and p50/p95/p99 latency; --web-workers N
+  serves each backend from N processes (LINKVAULT_WEB_WORKERS; 1, the default, as served).
+
+Queries are drawn from the corpus vocabulary (Corpus.queries: ranks 60..3000, common to
+mid-frequency words), --queries per length, the same lists everywhere. With --keep DIR the
+archives are kept in DIR/search-<docs>-seed<seed>/ (the PostgreSQL cluster in DIR/postgres/)
+and reused by later runs (building 100,000 documents takes minutes); without it they go to a
+temporary folder, deleted after.
+
+Needs wrk (Debian: apt-get install -y wrk). Targets (issue 3), at 100,000 documents on the
+2-core machine: the service at p50 <= 20 ms and p99 <= 150 ms; the in-process search no
+slower than FTS5 at p50.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from bench._common import exit_on_sigterm, machine, require_wrk, work_folder
+from bench._corpus import Corpus
+from bench.search.archives import archive_for, postgres_archive, postgres_databases
+from bench.search.load import WORDS, in_process, over_http
+from bench.search.report import report
+
+# -- main ---------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.search", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--docs", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--queries", type=int, default=200, help="queries per length")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--keep", type=Path, help="keep the archives here and reuse them (e.g. bench/out)"
+    )
+    parser.add_argument("--rebuild", action="store_true", help="rebuild kept archives")
+    parser.add_argument(
+        "--postgres-url",
+        help="a PostgreSQL server to use (a database URL; the bench creates its own databases "
+        "there); default: a throwaway cluster of the bench's own",
+    )
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL backend")
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=1,
+        help="processes of each linkvault server (LINKVAULT_WEB_WORKERS; default 1, as served)",
+    )
+    args = parser.parse_args()
+    exit_on_sigterm()
+    require_wrk("python -m bench.search")
+    corpus = Corpus(args.seed)
+    queries = {words: corpus.queries(words, args.queries) for words in WORDS}
+    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    print(f"{machine()}, wrk {(wrk_version.split() + ['?', '?'])[1]}")
+    with work_folder(args.keep, "lv-search-bench-") as root, contextlib.ExitStack() as stack:
+        database = None
+        if not args.no_postgres:
+            database = stack.enter_context(postgres_databases(root, args.postgres_url))
+        for docs in args.docs:
+            run_one(root, docs, args, queries, database)
+
+
+def run_one(
+    root: Path,
+    docs: int,
+    args: argparse.Namespace,
+    queries: dict[int, list[str]],
+    database: Callable[[str], str] | None,
+) -> None:
+    archive = archive_for(root, docs, args.seed, args.rebuild)
+    if database is not None:
+        url = database(f"lv_search_{docs}_seed{args.seed}")
+        postgres_archive(archive, args.seed, url, args.rebuild)
+    with tempfile.TemporaryDirectory(prefix="lv-search-run-") as tmp:
+        print(f"in-process searches, {docs:,} documents ...", flush=True)
+        local = in_process(archive, queries)
+        print(f"HTTP load, {docs:,} documents ...", flush=True)
+        http = over_http(archive, queries, args, Path(tmp))
+    report(archive, local, http, args)
+
+
+if __name__ == "__main__":
+    main()
