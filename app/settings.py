@@ -26,7 +26,7 @@ def _is_postgresql(url: str | None) -> bool:
 
 
 class Settings(BaseSettings):
-    """Each field is documented in the README's settings table; a test checks that."""
+    """Each field is documented in docs/operations.md's settings table (tests/test_docs.py)."""
 
     model_config = SettingsConfigDict(env_prefix="LINKVAULT_", env_file=None, extra="ignore")
 
