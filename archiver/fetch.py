@@ -17,7 +17,7 @@ from types import TracebackType
 import httpx
 
 from archiver import _guard
-from archiver._decoding import (
+from archiver._content_encoding import (
     BodyDecoder,
     BodyTooLarge,
     CorruptBody,

@@ -44,9 +44,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from archiver.links import Links
 from archiver.models import Link, LinkStatus, Snapshot, UTCDateTime, host_of, utcnow
+from archiver.records import LinkTask
 from archiver.rot import RotPolicy
-from archiver.store import LinkTask, Store
 
 log = logging.getLogger("linkvault.queue")
 
@@ -394,7 +395,7 @@ class WorkQueue:
         return count
 
 
-class QueueStore(Store):
+class QueueStore(Links):
     """The store a worker's pipeline writes through: each stored result also takes its link
     off the queue, in the same transaction."""
 

@@ -33,8 +33,12 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archiver._html import HtmlOptions, extract_html  # noqa: E402
-from archiver.extract import EXTRACTOR_OPTIONS, decode_html  # noqa: E402
+from archiver.extract import (  # noqa: E402
+    EXTRACTOR_OPTIONS,
+    HtmlOptions,
+    decode_html,
+    extract_html,
+)
 
 CORPUS = Path(__file__).resolve().parent / "extract_corpus"
 SPEED_BAR_MS = 30.0

@@ -71,9 +71,9 @@ from search_index import Corpus, build_fts5, fts5_searcher, percentiles, time_qu
 from app.indexing import rebuild_index, records  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from app.vault import Vault  # noqa: E402
+from archiver import make_engine  # noqa: E402
 from archiver.models import Link, LinkStatus, Snapshot  # noqa: E402
 from archiver.schema import migrate  # noqa: E402
-from archiver.store import make_engine  # noqa: E402
 from archiver.urls import normalize_url  # noqa: E402
 from index import IndexUnavailable, SearchIndex, SearchQuery  # noqa: E402
 from index.postgres import PostgresSearch  # noqa: E402
