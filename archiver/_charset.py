@@ -245,9 +245,9 @@ _SAMPLE = 1_000_000
 def decode_list(data: bytes, name: str) -> str:
     """UTF-8 (BOM aware), UTF-16/32 with BOM, a declared HTML charset, else detection.
 
-    Stricter than `decode`: a list is read whole or refused, never guessed at from a few
-    bytes, so a declared charset must read it without errors. Raises NotText for binary
-    data (the message names the file)."""
+    Stricter than `decode`: a declared charset is used only if it reads the whole list
+    without an error, and binary data is refused with NotText (the message names the file)
+    rather than read as text."""
     bom = sniff_bom(data)
     if bom is not None:
         # A BOM is a clear statement; a few broken bytes should not lose the whole list.
