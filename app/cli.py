@@ -114,7 +114,7 @@ def archive(
             if not lists:
                 return
             imported = vault.import_links(results)
-            tasks = vault.store.tasks_for_archive(imported.link_ids)
+            tasks = vault.store.links.tasks_for_archive(imported.link_ids)
             err.print(
                 f"{len(imported.link_ids)} links ({imported.new} new); "
                 f"{len(tasks)} to fetch, {len(imported.link_ids) - len(tasks)} already done."
@@ -241,7 +241,7 @@ def migrate(data_dir: DataDir = None) -> None:
     Safe to run again: an up-to-date database is left as it is. Other linkvault processes
     refuse to run on an out-of-date schema until this has run.
     """
-    from archiver._engine import make_engine
+    from archiver import make_engine
     from archiver.schema import migrate as upgrade
 
     settings = _settings(data_dir=data_dir)

@@ -27,7 +27,7 @@ from app.worker import Worker, WorkerOptions
 from archiver.durations import format_duration
 from archiver.pipeline import LinkDone
 from archiver.queue import enqueue, queue_counts
-from archiver.store import LinkTask
+from archiver.records import LinkTask
 
 _REPORT_EVERY = 30.0  # seconds between progress lines in the log
 
@@ -111,10 +111,10 @@ def worker(
             f"{settings.per_host_concurrency} per host across all workers, "
             f"lease {format_duration(lease_time)}."
         )
-        run_id = store.start_run("worker")
+        run_id = store.runs.start_run("worker")
         with vault.indexing() as index:
             report = asyncio.run(runner.run(index))
-        store.finish_run(run_id, dict(report.counts))
+        store.runs.finish_run(run_id, dict(report.counts))
     finally:
         vault.close()
     counts = ", ".join(f"{count} {status}" for status, count in sorted(report.counts.items()))

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from app.vault import Vault
 from archiver.queue import ARCHIVE, REFRESH, enqueue
+from archiver.records import LinkTask
 from archiver.refresh import RefreshSelection, refresh_tasks
-from archiver.store import LinkTask
 
 log = logging.getLogger("linkvault.jobs")
 
@@ -27,11 +27,11 @@ class ArchiveJobs:
     def archive_new(self, link_ids: Sequence[int]) -> None:
         """Fetches those of these links not archived yet (pending or failed)."""
         if self._vault.settings.work_queue:
-            tasks = self._vault.store.tasks_for_archive(link_ids)
+            tasks = self._vault.store.links.tasks_for_archive(link_ids)
             self._enqueue([task.id for task in tasks], seen={t.id: t.checked_at for t in tasks})
             return
         with self._lock:
-            tasks = self._vault.store.tasks_for_archive(link_ids)
+            tasks = self._vault.store.links.tasks_for_archive(link_ids)
             self._run(tasks)
 
     def refresh(self, link_id: int) -> None:

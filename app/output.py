@@ -86,7 +86,7 @@ def print_summary(
             table.add_row(f"[{style}]{status.value}[/]", str(summary.counts[status.value]))
     table.add_row("total", str(summary.total))
     console.print(table)
-    problems = store.problem_links(link_ids)
+    problems = store.runs.problem_links(link_ids)
     if problems:
         listing = Table(title=problems_title, show_edge=False)
         listing.add_column("status")
@@ -167,11 +167,11 @@ def print_search(console: Console, page: SearchPage) -> None:
 
 
 def status_report(store: Store, index: SearchBackend) -> dict[str, Any]:
-    run = store.last_run()
-    dead = store.links_with_status(LinkStatus.DEAD)
+    run = store.runs.last_run()
+    dead = store.runs.links_with_status(LinkStatus.DEAD)
     queue = queue_counts(store.engine)
     return {
-        "counts": store.status_counts(),
+        "counts": store.runs.status_counts(),
         "documents_indexed": index.doc_count(),
         "dead": [
             {"id": link.id, "url": link.url, "error": link.error, "since": _iso(link.dead_since)}

@@ -11,11 +11,11 @@ from typing import Any
 
 from app.indexing import IndexFeeder, sync_index
 from app.settings import Settings
+from archiver import ImportCounts, LinkTask, Store, make_engine
 from archiver.models import LinkStatus
 from archiver.pipeline import LinkDone, Pipeline, RunSummary
+from archiver.records import ImportResult, LinkSpec
 from archiver.restore import RestoreReport, restore_export
-from archiver.sources import ImportResult, LinkSpec
-from archiver.store import ImportCounts, LinkTask, Store, make_engine
 from index import SearchBackend, open_search_backend
 
 
@@ -55,7 +55,7 @@ class Vault:
 
     def import_links(self, results: Sequence[ImportResult]) -> ImportCounts:
         specs: list[LinkSpec] = [spec for result in results for spec in result.links]
-        return self.store.add_links(specs)
+        return self.store.links.add_links(specs)
 
     def archive(
         self,
@@ -109,7 +109,7 @@ class Vault:
         on_done: Callable[[LinkDone], None] | None,
     ) -> RunSummary:
         sync_index(self.store, self.index)
-        run_id = self.store.start_run(kind)
+        run_id = self.store.runs.start_run(kind)
         workers = self.settings.extract_workers or None
         interval = self.settings.index_commit_interval
         with IndexFeeder(self.store, self.index, interval=interval) as feeder:
@@ -121,10 +121,10 @@ class Vault:
                     on_done(item)
 
             pipeline = Pipeline(
-                self.store, self.settings.fetch_config(), workers=workers, on_done=done
+                self.store.links, self.settings.fetch_config(), workers=workers, on_done=done
             )
             summary = asyncio.run(pipeline.run(tasks))
-        self.store.finish_run(run_id, dict(summary.counts))
+        self.store.runs.finish_run(run_id, dict(summary.counts))
         # Anything the feeder could not write (or a crash left) is caught up here.
         sync_index(self.store, self.index)
         return summary

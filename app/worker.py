@@ -28,7 +28,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from app.settings import Settings
 from archiver.pipeline import LinkDone, Pipeline
 from archiver.queue import QueueStore, WorkQueue
-from archiver.store import LinkTask, Store
+from archiver.records import LinkTask
+from archiver.store import Store
 
 T = TypeVar("T")
 log = logging.getLogger("linkvault.worker")

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from archiver._linklist import ImportResult, LinkCollector, clean_text
+from archiver._linklist import LinkCollector, clean_text
 from archiver._tagsoup import Tag, iter_html
+from archiver.records import ImportResult
 from archiver.urls import is_http_url
 
 __all__ = ["Anchor", "parse_bookmarks", "scan_anchors"]

@@ -1,4 +1,10 @@
-"""Turn fetched bytes into text: BOM, header charset, in-document declaration, then detection."""
+"""Bytes to text, the one decoder: fetched pages and link lists alike.
+
+The charset comes from a byte order mark, the Content-Type header, a declaration in the
+document (<meta charset>, the XML declaration), else charset-normalizer's detection.
+`decode` reads fetched pages as browsers would and never raises; `decode_list` reads a
+link list file, and refuses binary data.
+"""
 
 from __future__ import annotations
 
@@ -215,3 +221,105 @@ def _detect(body: bytes) -> str:
         if match.chaos <= best.chaos + 0.01 and "cp1252" in match.could_be_from_charset:
             return "cp1252"
     return normalize_charset(best.encoding) or "utf-8"
+
+
+# -- link lists ---------------------------------------------------------------------------------
+
+
+class NotText(ValueError):
+    """Bytes that are no text: a binary file given as a link list."""
+
+
+# The list's own declaration lookup, kept apart from `declared_charset`: a list names the
+# codec it was saved in, and is read with exactly that one (no browser superset, and a
+# wrong one falls through to detection instead of being trusted).
+_LIST_META_CHARSET = re.compile(
+    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?([A-Za-z0-9_\-:.]{1,40})""", re.I
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# Share of control characters above which "text" is really a binary file read as text.
+_MAX_CONTROL_RATIO = 0.02
+_SAMPLE = 1_000_000
+
+
+def decode_list(data: bytes, name: str) -> str:
+    """UTF-8 (BOM aware), UTF-16/32 with BOM, a declared HTML charset, else detection.
+
+    Stricter than `decode`: a declared charset is used only if it reads the whole list
+    without an error, and binary data is refused with NotText (the message names the file)
+    rather than read as text."""
+    bom = sniff_bom(data)
+    if bom is not None:
+        # A BOM is a clear statement; a few broken bytes should not lose the whole list.
+        codec, length = bom
+        return _check_text(data[length:].decode(codec, errors="replace"), name)
+    has_nul = b"\x00" in data[:_SAMPLE]
+    if not has_nul:
+        try:
+            return _check_text(data.decode("utf-8"), name)
+        except UnicodeDecodeError:
+            pass
+        declared = _list_declared_charset(data)
+        if declared:
+            try:
+                return _check_text(data.decode(declared), name)
+            except UnicodeDecodeError:
+                pass
+    guess = _detect_list(data)
+    if has_nul:
+        if guess is None:
+            raise NotText(f"{name}: cannot decode it as text; is it a binary file?")
+        # Only UTF-16/32 text legitimately contains NUL bytes.
+        if not guess.encoding.startswith(("utf_16", "utf_32")):
+            raise NotText(f"{name}: looks like a binary file, not a link list")
+        return _check_text(str(guess), name)
+    text = None if guess is None else str(guess)
+    if text is None or _looks_binary(text):
+        # On a short list in a legacy code page the detector may give up (Polish in cp1250)
+        # or pick an exotic one (cp1006) that reads letters as control characters, and the
+        # list would be refused as binary. Its URLs are ASCII: Windows-1252 keeps them, and
+        # binary data still fails the control character check.
+        fallback = data.decode("cp1252", errors="replace")
+        if text is None or not _looks_binary(fallback):
+            text = fallback
+    return _check_text(text, name)
+
+
+def _detect_list(data: bytes) -> charset_normalizer.CharsetMatch | None:
+    matches = charset_normalizer.from_bytes(data)
+    best = matches.best()
+    if best is None:
+        return None
+    # On a short list the detector often cannot tell the Latin code pages apart and picks
+    # Baltic or Central European ones for French text; Windows-1252 is by far the most
+    # common of them, so it wins every near tie.
+    for match in matches:
+        if (
+            match.encoding == "cp1252"
+            and match.percent_chaos <= best.percent_chaos + 5
+            and match.percent_coherence >= best.percent_coherence - 1
+        ):
+            return match
+    return best
+
+
+def _list_declared_charset(data: bytes) -> str | None:
+    match = _LIST_META_CHARSET.search(data[:8192])
+    if match is None:
+        return None
+    name = match.group(1).decode("ascii")
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:_SAMPLE]
+    return bool(sample) and len(_CONTROL.findall(sample)) > _MAX_CONTROL_RATIO * len(sample)
+
+
+def _check_text(text: str, name: str) -> str:
+    if _looks_binary(text):
+        raise NotText(f"{name}: looks like a binary file, not a link list")
+    return text

@@ -1,10 +1,14 @@
-"""The SQLAlchemy engine, with SQLite tuned for one writer and many readers."""
+"""The SQLAlchemy engine, with SQLite tuned for one writer and many readers, and the short
+transactions on it that every part of the store reads and writes through."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
 
 # Writers wait this long for another process's transaction before SQLite says "locked".
 BUSY_TIMEOUT_MS = 30_000
@@ -33,3 +37,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+class Database:
+    """An engine and its sessions: the base of the store and of each of its parts."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One short transaction, committed when the block ends."""
+        with self._sessions() as session, session.begin():
+            yield session

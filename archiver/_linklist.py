@@ -1,19 +1,17 @@
-"""What every importer produces, and the collector that de-duplicates and reports problems."""
+"""The collector every importer adds links to: it de-duplicates, cleans titles and reports
+problems. What it produces (LinkSpec, ImportResult) is in archiver/records.py."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 
+from archiver.records import ImportResult, LinkSpec, SourceProblem
 from archiver.urls import normalize_url
 
 __all__ = [
-    "ImportResult",
     "LinkCollector",
-    "LinkSpec",
     "SourceError",
-    "SourceProblem",
     "clean_text",
     "find_urls",
     "shorten",
@@ -21,30 +19,6 @@ __all__ = [
 
 # Titles come from arbitrary files; a whole paragraph is not a title.
 MAX_TITLE_LENGTH = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class LinkSpec:
-    url: str  # as listed (stripped)
-    normalized_url: str
-    title: str | None  # link text / bookmark title
-    section: str | None  # nearest heading (markdown) / folder path "A / B" (bookmarks)
-    source: str  # file path as given, "-" for stdin, "<args>" for command line URLs
-    line: int | None  # 1-based line in the source
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class SourceProblem:
-    source: str
-    line: int | None
-    message: str
-
-
-@dataclass(slots=True)
-class ImportResult:
-    links: list[LinkSpec] = field(default_factory=list)
-    problems: list[SourceProblem] = field(default_factory=list)
 
 
 class SourceError(ValueError):

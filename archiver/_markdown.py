@@ -17,8 +17,9 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from archiver._bookmarks import scan_anchors
-from archiver._linklist import ImportResult, LinkCollector, clean_text, find_urls, shorten
+from archiver._linklist import LinkCollector, clean_text, find_urls, shorten
 from archiver._tagsoup import Tag, iter_html
+from archiver.records import ImportResult
 
 __all__ = ["parse_markdown"]
 

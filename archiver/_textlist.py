@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from archiver._linklist import ImportResult, LinkCollector, find_urls, shorten
+from archiver._linklist import LinkCollector, find_urls, shorten
+from archiver.records import ImportResult
 
 __all__ = ["parse_text"]
 

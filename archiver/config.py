@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archiver import __version__
+from archiver._version import __version__
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,10 @@ from typing import IO, Any
 
 from sqlalchemy import select
 
-from archiver import __version__
+from archiver._version import __version__
 from archiver.models import Check, Link, LinkStatus, Snapshot, utcnow
-from archiver.store import Store, decompress
+from archiver.records import decompress
+from archiver.store import Store
 
 EXPORT_FORMAT = "linkvault-export"
 EXPORT_VERSION = 1

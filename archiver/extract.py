@@ -15,7 +15,14 @@ from archiver._charset import decode, normalize_charset, sniff_bom
 from archiver._html import HtmlOptions, extract_html
 from archiver._pdf import extract_pdf
 
-__all__ = ["EXTRACTOR_OPTIONS", "Extracted", "HtmlOptions", "decode_html", "extract"]
+__all__ = [
+    "EXTRACTOR_OPTIONS",
+    "Extracted",
+    "HtmlOptions",
+    "decode_html",
+    "extract",
+    "extract_html",
+]
 
 Kind = Literal["html", "pdf", "text", "unsupported"]
 

@@ -1,4 +1,11 @@
-"""Fetch one page politely and safely: guarded, bounded, retried, and never raising."""
+"""Fetch one page politely and safely: guarded, bounded, retried, and never raising.
+
+One module of about 400 lines on purpose: the redirect loop, the retries with their
+back-off, the per-host slots and the reading of a failure as an outcome all work on one
+fetch's state (`_Run`) and answer in one `Outcome`; split, each part would need the others'
+internals. What stands on its own is already apart: the address guard (_guard.py) and the
+bounded Content-Encoding decoding (_content_encoding.py).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +24,7 @@ from types import TracebackType
 import httpx
 
 from archiver import _guard
-from archiver._decoding import (
+from archiver._content_encoding import (
     BodyDecoder,
     BodyTooLarge,
     CorruptBody,
@@ -40,7 +47,7 @@ _ACCEPT = (
     "text/plain;q=0.8,application/pdf;q=0.8,*/*;q=0.5"
 )
 _ACCEPT_LANGUAGE = "en-US,en;q=0.9,*;q=0.5"
-# Only what _decoding can bound; br/zstd would need extra packages.
+# Only what _content_encoding can bound; br/zstd would need extra packages.
 _ACCEPT_ENCODING = "gzip, deflate"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEAD = frozenset({404, 410})

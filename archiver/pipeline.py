@@ -23,8 +23,9 @@ from typing import TypeVar
 from archiver._batch import WriteBatch
 from archiver.config import FetchConfig
 from archiver.fetch import Fetcher, FetchResult, Outcome, check_url_allowed
+from archiver.links import Links
 from archiver.models import LinkStatus
-from archiver.store import LinkTask, Store, StoredPage, compress
+from archiver.records import LinkTask, StoredPage, compress
 
 T = TypeVar("T")
 
@@ -128,14 +129,14 @@ class Pipeline:
 
     def __init__(
         self,
-        store: Store,
+        links: Links,
         config: FetchConfig,
         *,
         workers: int | None = None,
         on_done: Callable[[LinkDone], None] | None = None,
         executor: Executor | None = None,
     ) -> None:
-        self._store = store
+        self._links = links
         self._config = config
         self._workers = workers or default_workers()
         self._on_done = on_done
@@ -174,7 +175,7 @@ class Pipeline:
         # it every fetch's timeout) running meanwhile. One thread: one writer.
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkvault-db")
         self._unchanged: WriteBatch[tuple[int, int | None]] = WriteBatch(
-            lambda results: self._in_db(self._store.record_unchanged_many, results)
+            lambda results: self._in_db(self._links.record_unchanged_many, results)
         )
         # Bounds the bodies held in memory: fetched pages waiting for a worker count too.
         in_flight = asyncio.Semaphore(self._config.concurrency + 2 * self._workers)
@@ -211,7 +212,7 @@ class Pipeline:
         if refusal is not None:
             # Non-http schemes and private addresses are refused before any request.
             status = await self._in_db(
-                self._store.record_failure, task.id, LinkStatus.BLOCKED, refusal, None
+                self._links.record_failure, task.id, LinkStatus.BLOCKED, refusal, None
             )
             return LinkDone(task.id, task.url, status, refusal, False)
         result = await fetcher.fetch(task.url, etag=task.etag, last_modified=task.last_modified)
@@ -219,7 +220,7 @@ class Pipeline:
             error = result.error or _FAILURE_STATUS[result.outcome].value
             # The store decides the final status: failures repeated over time mean dead.
             status = await self._in_db(
-                self._store.record_failure,
+                self._links.record_failure,
                 task.id,
                 _FAILURE_STATUS[result.outcome],
                 error,
@@ -239,9 +240,9 @@ class Pipeline:
         except Exception as exc:  # a crashed worker must not stop the run
             error = f"extraction failed: {type(exc).__name__}"
             status = await self._in_db(
-                self._store.record_failure, task.id, LinkStatus.FAILED, error, result.http_status
+                self._links.record_failure, task.id, LinkStatus.FAILED, error, result.http_status
             )
             return LinkDone(task.id, task.url, status, error, False)
-        changed = await self._in_db(self._store.record_page, task.id, page)
+        changed = await self._in_db(self._links.record_page, task.id, page)
         status = LinkStatus.UNSUPPORTED if page.kind == "unsupported" else LinkStatus.OK
         return LinkDone(task.id, task.url, status, page.error, changed)

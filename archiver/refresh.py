@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from archiver.models import Link, LinkStatus, Snapshot, utcnow
-from archiver.store import LinkTask, Store
+from archiver.records import LinkTask
+from archiver.store import Store
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from archiver.export import EXPORT_FORMAT, EXPORT_VERSION
 from archiver.models import Check, Link, LinkStatus, Snapshot
-from archiver.store import Store, compress
+from archiver.records import compress
+from archiver.store import Store
 from archiver.urls import normalize_url
 
 _SNIFF_BYTES = 512

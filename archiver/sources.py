@@ -13,10 +13,12 @@ import typing
 from pathlib import Path
 
 from archiver._bookmarks import parse_bookmarks
-from archiver._linklist import ImportResult, LinkSpec, SourceError, SourceProblem
-from archiver._listfile import Kind, decode_source, kind_from_suffix, sniff_kind
+from archiver._charset import NotText, decode_list
+from archiver._linklist import SourceError, clean_text
+from archiver._listformat import Kind, kind_from_suffix, sniff_kind
 from archiver._markdown import parse_markdown
 from archiver._textlist import parse_text
+from archiver.records import ImportResult, LinkSpec, SourceProblem
 from archiver.urls import normalize_url
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "LinkSpec",
     "SourceError",
     "SourceProblem",
+    "clean_text",
     "parse_bookmarks",
     "parse_markdown",
     "parse_text",
@@ -52,15 +55,22 @@ def read_source(arg: str, stdin: typing.BinaryIO | None = None) -> ImportResult:
     """
     if arg == STDIN_SOURCE:
         data = _read_stream(stdin if stdin is not None else sys.stdin.buffer)
-        text = decode_source(data, "standard input")
+        text = _decode(data, "standard input")
         return _PARSERS[sniff_kind(text)](text, STDIN_SOURCE)
     path = Path(arg)
     if _URL_ARG.match(arg) and not _exists(path):
         return _url_argument(arg)
     data = _read_file(path, arg)
     kind = kind_from_suffix(path.suffix)
-    text = decode_source(data, arg)
+    text = _decode(data, arg)
     return _PARSERS[kind or sniff_kind(text)](text, arg)
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return decode_list(data, name)
+    except NotText as exc:
+        raise SourceError(str(exc)) from None
 
 
 def _url_argument(arg: str) -> ImportResult:

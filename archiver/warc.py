@@ -14,10 +14,11 @@ from typing import IO
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archiver import __version__
+from archiver._version import __version__
 from archiver.export import iter_links
 from archiver.models import Snapshot
-from archiver.store import Store, decompress
+from archiver.records import decompress
+from archiver.store import Store
 
 # They described how the bytes travelled, not the stored body.
 _TRANSFER_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})

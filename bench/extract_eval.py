@@ -31,8 +31,7 @@ from pathlib import Path
 import lxml.html
 import trafilatura
 
-from archiver._html import HtmlOptions, extract_html
-from archiver.extract import EXTRACTOR_OPTIONS, decode_html
+from archiver.extract import EXTRACTOR_OPTIONS, HtmlOptions, decode_html, extract_html
 
 CORPUS = Path(__file__).resolve().parent / "extract_corpus"
 SPEED_BAR_MS = 30.0

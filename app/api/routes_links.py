@@ -9,9 +9,9 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Query, stat
 from app.api.schemas import Accepted, AddLinks, ErrorResponse, LinkDetail, LinkList, LinkSummary
 from app.deps import JobsDep, SessionDep, TokenDep, VaultDep
 from app.queries import MAX_ID, link_view, list_links
-from archiver._linklist import clean_text
 from archiver.models import LinkStatus
-from archiver.sources import LinkSpec
+from archiver.records import LinkSpec
+from archiver.sources import clean_text
 from archiver.urls import is_http_url, normalize_url
 
 router = APIRouter(tags=["links"])
@@ -126,7 +126,7 @@ def add_links(
     background: BackgroundTasks,
 ) -> Accepted:
     specs = _specs(body)
-    counts = vault.store.add_links(specs)
+    counts = vault.store.links.add_links(specs)
     # Runs after the response, in a worker thread (a sync function): Vault.archive has its
     # own event loop.
     background.add_task(jobs.archive_new, counts.link_ids)
@@ -157,7 +157,7 @@ def refresh_link(
     jobs: JobsDep,
     background: BackgroundTasks,
 ) -> Accepted:
-    if vault.store.get_link(link_id) is None:
+    if vault.store.links.get_link(link_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no link with id {link_id}")
     background.add_task(jobs.refresh, link_id)
     return Accepted(ids=[link_id])

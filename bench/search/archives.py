@@ -20,9 +20,9 @@ from sqlalchemy import Engine, func, insert, select, text, update
 from app.indexing import rebuild_index, records
 from app.settings import Settings
 from app.vault import Vault
+from archiver import make_engine
 from archiver.models import Link, LinkStatus, Snapshot
 from archiver.schema import migrate
-from archiver.store import make_engine
 from archiver.urls import normalize_url
 from bench._corpus import Corpus
 from bench.postgres import PostgresServer

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from archiver.store import make_engine
+from archiver import make_engine
 from bench._common import LoadResult, Server, p50, run_wrk, time_queries
 from bench.search.archives import Archive
 from bench.search.servers import fts5_server, linkvault_server

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from archiver.store import make_engine
+from archiver import make_engine
 from bench._common import LoadResult, p50, percentiles
 from bench.search.archives import Archive, folder_mb, postgres_mb
 from bench.search.load import InProcess

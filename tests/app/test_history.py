@@ -52,8 +52,8 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
         vault = Vault(make_settings(data_dir))
         try:
             urls = "\n".join(site.url(p) for p in ("/edited", "/gone", "/single"))
-            ids = vault.store.add_links(parse_text(urls, "list.txt").links).link_ids
-            vault.archive(vault.store.tasks_for_archive(ids))
+            ids = vault.store.links.add_links(parse_text(urls, "list.txt").links).link_ids
+            vault.archive(vault.store.links.tasks_for_archive(ids))
             for text in ("Version two says computed gotos. " + HOSTILE, "Version three: both."):
                 edited.edit(edited.paragraphs[0], text + " " + pages.filler("dispatch"))
                 gone.fail(404)

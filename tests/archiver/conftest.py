@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver._engine import make_engine
-from archiver.store import Store
+from archiver import Store, make_engine
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

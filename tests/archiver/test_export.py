@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, update
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver import Store, decompress, make_engine
 from archiver.config import FetchConfig
 from archiver.export import write_json, write_markdown
 from archiver.models import Check, Link, Snapshot
@@ -22,7 +23,6 @@ from archiver.pipeline import Pipeline
 from archiver.refresh import RefreshSelection, refresh_tasks
 from archiver.restore import ExportError, is_export, load_export, restore_export
 from archiver.sources import parse_markdown, parse_text
-from archiver.store import Store, decompress, make_engine
 from archiver.warc import write_warc
 from tests.support import pages
 from tests.support.editable import EditablePage
@@ -39,7 +39,7 @@ def new_store(path: Path) -> Store:
 
 def fetch_all(store: Store, tasks: list[Any]) -> None:
     config = FetchConfig(allow_private=True, deadline=3.0, max_retries=0)
-    asyncio.run(Pipeline(store, config, workers=1).run(tasks))
+    asyncio.run(Pipeline(store.links, config, workers=1).run(tasks))
 
 
 def gzipped_page(ex: Exchange) -> None:
@@ -58,8 +58,10 @@ def archived(store: Store, local_site: LocalSite) -> Store:
     local_site.route("/image.png", pages.PNG, content_type="image/png")
     local_site.route("/gone", b"gone", status=404)
     urls = [local_site.url(p) for p in ("/edited", "/gzipped", "/paper.pdf", "/image.png")]
-    imported = store.add_links(parse_text("\n".join([*urls, local_site.url("/gone")]), "l").links)
-    fetch_all(store, store.tasks_for_archive(imported.link_ids))
+    imported = store.links.add_links(
+        parse_text("\n".join([*urls, local_site.url("/gone")]), "l").links
+    )
+    fetch_all(store, store.links.tasks_for_archive(imported.link_ids))
     edited.edit(pages.filler("the second version"))
     fetch_all(store, refresh_tasks(store, RefreshSelection(everything=True), timedelta(days=7)))
     return store
@@ -162,7 +164,7 @@ def test_json_export_restores_everything_into_an_empty_store(
         for link in s2.scalars(select(Link).where(Link.snapshot_id.is_not(None))):
             current = s2.get(Snapshot, link.snapshot_id)
             assert current is not None and current.link_id == link.id
-    assert set(fresh.ids_needing_index()) == fresh.searchable_ids()
+    assert set(fresh.index.ids_needing_index()) == fresh.index.searchable_ids()
     fresh.engine.dispose()
 
 
@@ -174,7 +176,9 @@ def test_restoring_into_a_store_with_links_keeps_them(
     data = json.loads(buffer.getvalue())
 
     other = new_store(tmp_path / "other.db")
-    other.add_links(parse_text(f"https://example.org/mine\n{local_site.url('/edited')}", "x").links)
+    other.links.add_links(
+        parse_text(f"https://example.org/mine\n{local_site.url('/edited')}", "x").links
+    )
     report = restore_export(other, data)
     assert (report.links, report.existing) == (4, 1)
     with other.session() as session:
@@ -231,7 +235,7 @@ def test_only_exports_are_taken_for_exports(tmp_path: Path) -> None:
 
 def test_markdown_export_of_the_example_list_keeps_sections_and_order(store: Store) -> None:
     original = parse_markdown(EXAMPLE.read_text(encoding="utf-8"), "python-internals.md")
-    store.add_links(original.links)
+    store.links.add_links(original.links)
     with store.session() as session:
         first, second = session.scalars(select(Link).order_by(Link.position).limit(2)).all()
         session.execute(
@@ -277,7 +281,7 @@ def test_markdown_links_to_archived_copies(archived: Store) -> None:
 def test_links_without_a_section_come_before_every_heading(store: Store) -> None:
     listed = parse_markdown("## Python\n* [a](https://a.example/)\n", "list.md").links
     added = parse_text("https://b.example/", "<api>").links
-    store.add_links([*listed, *added])
+    store.links.add_links([*listed, *added])
     out = io.StringIO()
     write_markdown(store, out)
     again = parse_markdown(out.getvalue(), "export.md").links

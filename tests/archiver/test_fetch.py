@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from archiver import __version__
-from archiver._decoding import PIECE, BodyDecoder, BodyTooLarge
+from archiver._content_encoding import PIECE, BodyDecoder, BodyTooLarge
 from archiver.config import FetchConfig
 from archiver.fetch import Fetcher, FetchResult, Outcome
 from tests.support.site import Exchange, LocalSite, Response

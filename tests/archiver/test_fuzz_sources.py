@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from archiver._linklist import clean_text
 from archiver.sources import (
     ImportResult,
     SourceError,
+    clean_text,
     parse_bookmarks,
     parse_markdown,
     parse_text,

@@ -9,8 +9,9 @@ import pytest
 from archiver.config import FetchConfig
 from archiver.models import Check, Link, LinkStatus, Snapshot
 from archiver.pipeline import LinkDone, Pipeline
+from archiver.records import decompress
 from archiver.sources import parse_text
-from archiver.store import Store, decompress
+from archiver.store import Store
 from tests.support import pages
 from tests.support.site import Exchange, ForwardProxy, LocalSite, Response
 
@@ -32,10 +33,10 @@ def config(**overrides: object) -> FetchConfig:
 
 def archive(store: Store, urls: list[str], cfg: FetchConfig) -> dict[str, Link]:
     """Imports the URLs as a text list and archives them; returns links by listed URL."""
-    imported = store.add_links(parse_text("\n".join(urls), "test.txt").links)
-    tasks = store.tasks_for_archive(imported.link_ids)
+    imported = store.links.add_links(parse_text("\n".join(urls), "test.txt").links)
+    tasks = store.links.tasks_for_archive(imported.link_ids)
     done: list[LinkDone] = []
-    pipeline = Pipeline(store, cfg, workers=1, on_done=done.append)
+    pipeline = Pipeline(store.links, cfg, workers=1, on_done=done.append)
     asyncio.run(pipeline.run(tasks))
     assert sorted(d.link_id for d in done) == sorted(t.id for t in tasks)
     with store.session() as session:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, select, text, update
 
-from archiver._engine import make_engine
+from archiver import Store, make_engine
 from archiver.models import Link, LinkStatus
 from archiver.queue import (
     ARCHIVE,
@@ -23,9 +23,8 @@ from archiver.queue import (
     enqueue,
     queue_counts,
 )
+from archiver.records import LinkSpec, StoredPage, compress
 from archiver.refresh import RefreshSelection, refresh_tasks
-from archiver.sources import LinkSpec
-from archiver.store import Store, StoredPage, compress
 
 LONG = timedelta(minutes=5)
 
@@ -35,7 +34,7 @@ def add(store: Store, *urls: str) -> list[int]:
         LinkSpec(url=u, normalized_url=u, title=None, section=None, source="t", line=None)
         for u in urls
     ]
-    return store.add_links(specs).link_ids
+    return store.links.add_links(specs).link_ids
 
 
 def urls(hosts: int, per_host: int) -> list[str]:
@@ -92,18 +91,18 @@ def test_a_link_checked_since_it_was_chosen_is_not_queued_again(store: Store) ->
     """The scheduler chooses the links due, and meanwhile a worker finishes one of them:
     queued again, it would be fetched twice in a row."""
     ids = add(store, "http://h0.example/a", "http://h1.example/b", "http://h2.example/c")
-    store.record_page(ids[2], page())  # archived before the scheduler looked
+    store.links.record_page(ids[2], page())  # archived before the scheduler looked
     due = refresh_tasks(store, RefreshSelection(everything=True), LONG)
     chosen = {task.id: task.checked_at for task in due}
     assert chosen[ids[0]] is None and chosen[ids[2]] is not None
     enqueue(store.engine, [ids[0], ids[1]], ARCHIVE)  # as the write API queued them earlier
     queue = worker(store, "w1")
     QueueStore(store.engine, store.rot, queue).record_page(queue.claim(1)[0].id, page())
-    store.record_failure(ids[2], LinkStatus.FAILED, "HTTP 503", 503)  # checked since, too
+    store.links.record_failure(ids[2], LinkStatus.FAILED, "HTTP 503", 503)  # checked since, too
 
     assert enqueue(store.engine, ids, REFRESH, seen=chosen) == 0
     assert queue.pending() == 1  # only the link still queued from before
-    fresh = {task.id: task.checked_at for task in store.tasks_for_archive([ids[2]])}
+    fresh = {task.id: task.checked_at for task in store.links.tasks_for_archive([ids[2]])}
     assert enqueue(store.engine, [ids[2]], REFRESH, seen=fresh) == 1  # as seen: queued
 
 
@@ -135,7 +134,7 @@ def test_a_full_host_at_the_front_does_not_hide_the_others(store: Store) -> None
 
 def test_refresh_tasks_carry_validators(store: Store) -> None:
     archived, fresh = add(store, "http://h0.example/p0", "http://h1.example/p1")
-    store.record_page(archived, page())
+    store.links.record_page(archived, page())
     enqueue(store.engine, [archived], REFRESH)
     enqueue(store.engine, [fresh], ARCHIVE)
     tasks = {t.id: t for t in worker(store, "w1").claim(10)}
@@ -172,7 +171,7 @@ def test_a_link_that_kills_every_worker_is_given_up_on(store: Store) -> None:
     poison, archived, fine = add(
         store, "http://h0.example/poison", "http://h1.example/archived", "http://h2.example/ok"
     )
-    store.record_page(archived, page())
+    store.links.record_page(archived, page())
     enqueue(store.engine, [poison, archived], ARCHIVE)
     for attempt in range(MAX_ATTEMPTS):  # each worker dies holding them
         taken = worker(store, f"doomed{attempt}").claim(10)
@@ -241,7 +240,7 @@ def test_a_stored_result_takes_the_link_off_the_queue_in_the_same_transaction(
     assert queue.pending() == 0
     # The plain store (archive without the queue) leaves queue columns alone.
     enqueue(store.engine, [ok], REFRESH)
-    store.record_page(ok, page())
+    store.links.record_page(ok, page())
     assert queue.pending() == 1
 
 

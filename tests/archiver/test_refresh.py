@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from archiver import Store, make_engine
 from archiver.config import FetchConfig
 from archiver.models import Check, Link, LinkStatus, Snapshot, utcnow
 from archiver.pipeline import LinkDone, Pipeline
 from archiver.refresh import RefreshSelection, refresh_tasks
 from archiver.rot import RotPolicy
 from archiver.sources import parse_text
-from archiver.store import Store, make_engine
 from tests.support import pages
 from tests.support.editable import EditablePage
 from tests.support.site import LocalSite
@@ -57,14 +57,16 @@ def run(store: Store, tasks: list[Any]) -> tuple[list[LinkDone], int]:
     """Runs the tasks; returns what finished and how many pages went to extraction."""
     done: list[LinkDone] = []
     with CountingExecutor() as executor:
-        pipeline = Pipeline(store, config(), workers=1, on_done=done.append, executor=executor)
+        pipeline = Pipeline(
+            store.links, config(), workers=1, on_done=done.append, executor=executor
+        )
         asyncio.run(pipeline.run(tasks))
         return done, executor.submitted
 
 
 def archive(store: Store, url: str) -> int:
-    imported = store.add_links(parse_text(url, "test.txt").links)
-    run(store, store.tasks_for_archive(imported.link_ids))
+    imported = store.links.add_links(parse_text(url, "test.txt").links)
+    run(store, store.links.tasks_for_archive(imported.link_ids))
     return imported.link_ids[0]
 
 
@@ -74,7 +76,7 @@ def refresh(store: Store, **selection: Any) -> tuple[list[LinkDone], int]:
 
 
 def link(store: Store, link_id: int) -> Link:
-    found = store.get_link(link_id)
+    found = store.links.get_link(link_id)
     assert found is not None
     return found
 
@@ -121,7 +123,7 @@ def test_an_unchanged_page_costs_a_304_and_no_extraction(
     )
     local_site.route("/stable", handler=page)
     link_id = archive(store, local_site.url("/stable"))
-    store.mark_indexed([link_id])
+    store.index.mark_indexed([link_id])
 
     done, extracted = refresh(store)
 
@@ -191,7 +193,7 @@ def test_removed_page_is_dead_and_keeps_its_copy(store: Store, local_site: Local
     page = EditablePage("Doomed", pages.filler("doomed pages"))
     local_site.route("/doomed", handler=page)
     link_id = archive(store, local_site.url("/doomed"))
-    store.mark_indexed([link_id])
+    store.index.mark_indexed([link_id])
     copy = link(store, link_id).snapshot_id
 
     page.fail(404)

@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
 
-from archiver._engine import make_engine
+from archiver import make_engine
 from archiver.models import Base
 from archiver.schema import (
     FIRST_REVISION,

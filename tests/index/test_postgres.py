@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from archiver import Store, make_engine
 from archiver.models import Link
-from archiver.store import Store, make_engine
 from bench.postgres import PostgresServer
 from index import (
     IndexLocked,

@@ -1,11 +1,54 @@
-"""Plain values the store takes and gives: detached from any session, picklable."""
+"""The domain records: plain values the importers, the pipeline and the store pass between
+them, detached from any session and picklable (extraction runs in worker processes).
+
+Both the link-list parsers (archiver/sources.py) and the storage (archiver/store.py and its
+parts) import from here, so storage does not depend on parsing.
+"""
 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+__all__ = [
+    "ImportCounts",
+    "ImportResult",
+    "LinkSpec",
+    "LinkTask",
+    "SourceProblem",
+    "StoredPage",
+    "as_datetime",
+    "compress",
+    "decompress",
+    "same_text",
+    "unsupported_reason",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSpec:
+    url: str  # as listed (stripped)
+    normalized_url: str
+    title: str | None  # link text / bookmark title
+    section: str | None  # nearest heading (markdown) / folder path "A / B" (bookmarks)
+    source: str  # file path as given, "-" for stdin, "<args>" for command line URLs
+    line: int | None  # 1-based line in the source
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceProblem:
+    source: str
+    line: int | None
+    message: str
+
+
+@dataclass(slots=True)
+class ImportResult:
+    links: list[LinkSpec] = field(default_factory=list)
+    problems: list[SourceProblem] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

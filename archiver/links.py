@@ -1,0 +1,249 @@
+"""Links and their snapshots: importing links, choosing what to fetch, and recording what
+each fetch brought (a new snapshot, an unchanged copy, a failure) with its check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.orm import Session
+
+from archiver._engine import Database
+from archiver._statements import (
+    CHECK_UNCHANGED,
+    CURRENT_COPY,
+    INSERT_CHECK,
+    INSERT_SNAPSHOT,
+    LATEST_HASH,
+    MARK_UNCHANGED,
+    PAGE_FIELDS,
+    UPDATE_LINK,
+)
+from archiver.models import Check, Link, LinkStatus, utcnow
+from archiver.records import (
+    ImportCounts,
+    LinkSpec,
+    LinkTask,
+    StoredPage,
+    same_text,
+    unsupported_reason,
+)
+from archiver.rot import RotPolicy
+
+__all__ = ["Links"]
+
+
+class Links(Database):
+    """Reads and writes links and snapshots; every write is its own short transaction."""
+
+    def __init__(self, engine: Engine, rot: RotPolicy | None = None) -> None:
+        super().__init__(engine)
+        self.rot = rot or RotPolicy()
+
+    # -- import ---------------------------------------------------------------------------
+
+    def add_links(self, specs: Iterable[LinkSpec]) -> ImportCounts:
+        """Stores each new normalised URL once; a link seen before keeps what it was."""
+        unique: dict[str, LinkSpec] = {}
+        for spec in specs:
+            unique.setdefault(spec.normalized_url, spec)
+        with self.session() as session:
+            # Looked up 500 at a time and inserted in one flush: a statement per link cost
+            # seconds for a long list on a database across the network.
+            known: dict[str, int] = {}
+            urls = list(unique)
+            for start in range(0, len(urls), 500):
+                chunk = urls[start : start + 500]
+                query = select(Link.normalized_url, Link.id).where(Link.normalized_url.in_(chunk))
+                known.update({url: link_id for url, link_id in session.execute(query)})
+            position = session.scalar(select(func.max(Link.position))) or 0
+            added: dict[str, Link] = {}
+            for url, spec in unique.items():
+                if url in known:
+                    continue
+                position += 1
+                added[url] = Link(
+                    url=spec.url,
+                    normalized_url=url,
+                    title=spec.title,
+                    section=spec.section,
+                    tags=list(spec.tags),
+                    source=spec.source,
+                    source_line=spec.line,
+                    position=position,
+                    status=LinkStatus.PENDING,
+                )
+            session.add_all(added.values())
+            session.flush()
+            ids = [known[url] if url in known else added[url].id for url in unique]
+        return ImportCounts(new=len(added), existing=len(known), link_ids=ids)
+
+    # -- what to fetch ----------------------------------------------------------------------
+
+    def tasks_for_archive(self, link_ids: Sequence[int] | None = None) -> list[LinkTask]:
+        """Links with no archived copy yet, except those fetched fine but without text.
+
+        Dead links with no copy are tried again too: a first run on a machine whose resolver
+        was down marks every host "not found", and the next run should mend that. Blocked
+        links cost no request; the setting that blocked them may have changed.
+        """
+        retry = (LinkStatus.PENDING, LinkStatus.FAILED, LinkStatus.BLOCKED)
+        never_archived_dead = (Link.status == LinkStatus.DEAD) & Link.snapshot_id.is_(None)
+        with self.session() as session:
+            query = (
+                select(Link.id, Link.url, Link.checked_at)
+                .where(Link.status.in_(retry) | never_archived_dead)
+                .order_by(Link.id)
+            )
+            rows = session.execute(query).all()
+        if link_ids is not None:
+            keep = set(link_ids)
+            rows = [row for row in rows if row.id in keep]
+        return [LinkTask(id=row.id, url=row.url, checked_at=row.checked_at) for row in rows]
+
+    # -- results ------------------------------------------------------------------------------
+
+    def record_page(self, link_id: int, page: StoredPage) -> bool:
+        """Stores a fetched page; returns True when its content changed (a new snapshot).
+
+        Cached Core statements with bound parameters rather than ORM objects: this runs once
+        per archived page, and the unit of work cost several times the SQL itself.
+        """
+        now = utcnow()
+        with self.engine.begin() as conn:
+            current = conn.execute(CURRENT_COPY, {"link_id_": link_id}).one()
+            previous_hash = current.content_hash
+            if previous_hash is None and current.status == LinkStatus.UNSUPPORTED:
+                # An image keeps no searchable copy; its latest snapshot says if it changed.
+                previous_hash = conn.execute(LATEST_HASH, {"link_id_": link_id}).scalar()
+            changed = previous_hash != page.content_hash and not same_text(current, page)
+            snapshot_id: int | None = current.id
+            if changed:
+                snapshot = {
+                    "link_id": link_id,
+                    "fetched_at": now,
+                    "etag": page.headers.get("etag"),
+                    "last_modified": page.headers.get("last-modified"),
+                    "raw": page.raw_compressed,
+                    **{name: getattr(page, name) for name in PAGE_FIELDS},
+                }
+                snapshot_id = conn.execute(INSERT_SNAPSHOT, snapshot).scalar_one()
+            status = LinkStatus.UNSUPPORTED if page.kind == "unsupported" else LinkStatus.OK
+            values: dict[str, Any] = {
+                "link_id_": link_id,
+                "status": status,
+                "error": None,
+                "http_status": page.http_status,
+                "failure_count": 0,
+                "checked_at": now,
+                "dead_since": None,
+                "snapshot_id": current.snapshot_id,
+                "archived_at": current.archived_at,
+                "needs_index": current.needs_index,
+            }
+            if status is LinkStatus.UNSUPPORTED:
+                values["error"] = page.error or unsupported_reason(page.content_type)
+            else:
+                values["snapshot_id"] = snapshot_id
+                if changed or current.archived_at is None:
+                    values["archived_at"] = now
+                values["needs_index"] = current.needs_index or changed or current.status != status
+            conn.execute(UPDATE_LINK, values)
+            check = {
+                "link_id": link_id,
+                "checked_at": now,
+                "status": status,
+                "http_status": page.http_status,
+                "error": None,
+                "snapshot_id": snapshot_id,
+                "changed": changed,
+            }
+            conn.execute(INSERT_CHECK, check)
+            self._recorded(conn, [link_id])
+        return changed
+
+    def record_unchanged(self, link_id: int, http_status: int | None) -> None:
+        """A re-check that found the current copy unchanged (a 304, or the same bytes): no
+        new snapshot, no extraction; a check in the history, and the link is ok again."""
+        self.record_unchanged_many([(link_id, http_status)])
+
+    def record_unchanged_many(self, results: Sequence[tuple[int, int | None]]) -> None:
+        """record_unchanged for several links, (link id, HTTP status) each, in one commit."""
+        now = utcnow()
+        params = [
+            {"link_id_": link_id, "http_status_": http_status, "now_": now}
+            for link_id, http_status in results
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(CHECK_UNCHANGED, params)
+            conn.execute(MARK_UNCHANGED, params)
+            self._recorded(conn, [link_id for link_id, _ in results])
+
+    def record_failure(
+        self, link_id: int, status: LinkStatus, error: str, http_status: int | None
+    ) -> LinkStatus:
+        """A fetch that brought no page: failed, dead or blocked. The last good copy stays.
+
+        Returns the link's status afterwards: temporary failures repeated over time make a
+        link dead (see archiver.rot), and a dead link stays dead through them.
+        """
+        now = utcnow()
+        with self.session() as session:
+            link = session.get_one(Link, link_id)
+            result = status
+            link.failure_count = 0
+            if status is LinkStatus.FAILED:
+                streak = [*self._failing_streak(session, link_id), now]
+                link.failure_count = self.rot.counted_failures(streak)
+                if link.status == LinkStatus.DEAD:
+                    result = LinkStatus.DEAD  # a timeout says nothing of a page found gone
+                elif self.rot.is_dead(link.failure_count):
+                    result = LinkStatus.DEAD
+                    error = (
+                        f"{error}; failed {link.failure_count} checks since {min(streak):%Y-%m-%d}"
+                    )
+            if result is LinkStatus.DEAD and link.status != LinkStatus.DEAD:
+                link.dead_since = now
+            if link.snapshot_id is not None and link.status != result:
+                link.needs_index = True  # the index shows the status (a badge on dead links)
+            # The check records the link going dead; a dead link's later timeouts as seen.
+            check_status = result if link.status != result else status
+            link.status = result
+            link.error = error
+            link.http_status = http_status
+            link.checked_at = now
+            session.add(
+                Check(
+                    link_id=link_id,
+                    checked_at=now,
+                    status=check_status,
+                    http_status=http_status,
+                    error=error,
+                )
+            )
+            self._recorded(session.connection(), [link_id])
+        return result
+
+    def _recorded(self, conn: Connection, link_ids: Sequence[int]) -> None:
+        """Runs in the transaction that records these links' results. The work queue's store
+        (archiver/queue.py) takes them off the queue there, so a result and its release
+        commit together: a worker killed in between leaves nothing to fetch twice."""
+
+    @staticmethod
+    def _failing_streak(session: Session, link_id: int) -> list[datetime]:
+        """When this link's failed checks since its last check of any other status were."""
+        last_other = (
+            select(func.coalesce(func.max(Check.id), 0))
+            .where(Check.link_id == link_id, Check.status != LinkStatus.FAILED)
+            .scalar_subquery()
+        )
+        query = select(Check.checked_at).where(
+            Check.link_id == link_id, Check.status == LinkStatus.FAILED, Check.id > last_other
+        )
+        return list(session.scalars(query))
+
+    def get_link(self, link_id: int) -> Link | None:
+        with self.session() as session:
+            return session.get(Link, link_id)
