@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from index._types import QueryError
+from index._errors import QueryError
 
 MAX_QUERY_CHARS = 500
 # Leaf clauses after parsing; every plain word is two (title and text).

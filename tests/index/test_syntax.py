@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index import QueryError, _parse
+from index import QueryError
 from index import _syntax as syn
 from index._syntax import And, Not, Or, Phrase, Term
+from index.whoosh import _parse
 
 
 def t(word: str, field: syn.Field = None, prefix: bool = False) -> Term:

@@ -19,7 +19,7 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.qparser import QueryParser, plugins, syntax
 
-from index._schema import DEFAULT_FIELDS, schema
+from index._errors import QueryError
 
 # The limits and the cleaning are the backend-neutral syntax's: one definition for both
 # backends, re-exported here for the Whoosh search.
@@ -28,7 +28,7 @@ from index._syntax import MAX_PREFIX_EXPANSIONS as MAX_PREFIX_EXPANSIONS
 from index._syntax import MAX_QUERY_CHARS as MAX_QUERY_CHARS
 from index._syntax import MIN_PREFIX_CHARS as MIN_PREFIX_CHARS
 from index._syntax import clean as clean
-from index._types import QueryError
+from index.whoosh._schema import DEFAULT_FIELDS, schema
 
 log = logging.getLogger(__name__)
 
