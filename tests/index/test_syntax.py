@@ -1,5 +1,5 @@
 """The backend-neutral query parser (index/_syntax.py): Whoosh's precedence, text for whatever
-is not syntax, and the same limits as index/_parse.py."""
+is not syntax, and the same limits as index/whoosh/_parse.py."""
 
 from __future__ import annotations
 
