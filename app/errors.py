@@ -16,8 +16,7 @@ from starlette.responses import Response
 from app.security import apply_security_headers
 from app.web.routes import templates
 from app.web.state import SearchState
-from index import IndexUnavailable
-from index.searchindex import SearchBusy
+from index import IndexUnavailable, SearchBusy
 
 log = logging.getLogger("linkvault.errors")
 

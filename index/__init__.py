@@ -1,5 +1,5 @@
-"""Full-text index of archived links: Whoosh (the default) or PostgreSQL full-text search
-underneath; nothing backend-specific leaks out.
+"""Full-text index of archived links: Whoosh (index/whoosh/, the default) or PostgreSQL
+full-text search (index/postgres/) underneath; nothing backend-specific leaks out.
 
     idx = open_search_backend("whoosh", index_dir=data_dir / "index")  # or SearchIndex(...)
     idx = open_search_backend("postgres", engine=engine)                # PostgresSearch
@@ -7,21 +7,14 @@ underneath; nothing backend-specific leaks out.
         w.add(IndexRecord(...))
     page = idx.search(SearchQuery("python internals"))
 
-See index/README.md for the query syntax, limits and design notes.
+At this level live what both backends share: the records and results (_types.py), the errors
+(_errors.py), the one query grammar (_syntax.py), the parameter limits (_request.py), snippet
+text (_text.py) and the backend protocol (backend.py). See index/README.md for the query
+syntax, limits and design notes.
 """
 
-from index._check import IndexHealth, inspect_index, repair_index_files
-from index._store import LockOwner
-from index._types import (
-    IndexLocked,
-    IndexRecord,
-    IndexUnavailable,
-    QueryError,
-    SearchHit,
-    SearchPage,
-    SearchQuery,
-)
-from index._writer import IndexWriter
+from index._errors import IndexLocked, IndexUnavailable, QueryError, SearchBusy
+from index._types import IndexRecord, SearchHit, SearchPage, SearchQuery
 from index.backend import (
     BACKENDS,
     BackendWriter,
@@ -30,7 +23,7 @@ from index.backend import (
     open_search_backend,
     repair_backend_files,
 )
-from index.searchindex import SearchIndex
+from index.whoosh import IndexHealth, IndexWriter, LockOwner, SearchIndex
 
 __all__ = [
     "BACKENDS",
@@ -41,13 +34,12 @@ __all__ = [
     "repair_backend_files",
     "IndexHealth",
     "LockOwner",
-    "inspect_index",
-    "repair_index_files",
     "IndexLocked",
     "IndexRecord",
     "IndexUnavailable",
     "IndexWriter",
     "QueryError",
+    "SearchBusy",
     "SearchHit",
     "SearchIndex",
     "SearchPage",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from index._types import QueryError, SearchPage, SearchQuery
+from index._errors import QueryError
+from index._types import SearchPage, SearchQuery
 
 MAX_PER_PAGE = 100
 # Deep pages cost a heap of page*per_page entries; nobody reads result 10,001.

@@ -1,4 +1,6 @@
-"""The query language as a plain syntax tree, for backends that do not parse with Whoosh.
+"""The query language as a plain syntax tree: the one parser of it, for every backend (the
+Whoosh backend compiles the tree into Whoosh queries, index/whoosh/_parse.py; the PostgreSQL
+backend into tsquery conditions, index/postgres/_query.py).
 
 The grammar is the one index/README.md documents, with Whoosh's precedence, so a query means
 the same on every backend: juxtaposition (implicit AND) binds loosest, then OR, then an
@@ -12,13 +14,14 @@ backend's own query syntax.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from index._types import QueryError
+from index._errors import QueryError
 
 MAX_QUERY_CHARS = 500
 # Leaf clauses after parsing; every plain word is two (title and text).
@@ -30,7 +33,7 @@ Field = Literal["title", "text", "section", "domain"] | None
 
 # Control and format characters (NUL, bidi overrides, zero-width) are never part of a word,
 # nor are lone surrogates (undecodable bytes of a command-line argument): the index cannot
-# even encode them. Both backends clean queries with this (index/_parse.py imports it).
+# even encode them. Both backends clean queries with this.
 _CONTROL = re.compile(
     r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
 )
@@ -67,11 +70,17 @@ class Term:
 class Phrase:
     words: tuple[str, ...]
     field: Field
+    # Where the text between the quotes starts in the cleaned query string; not part of the
+    # phrase's identity (the same words in two places are one phrase to search).
+    start: int = dataclasses.field(default=-1, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Not:
     child: Node
+    # Written "-word" rather than "NOT word": the same meaning, but Whoosh groups the two
+    # differently (AndNot and And/Not), and its backend builds what Whoosh's parser built.
+    minus: bool = dataclasses.field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +138,7 @@ def simplify(node: Node | None) -> Node | None:
         child = simplify(node.child)
         if child is None:
             return None
-        return child.child if isinstance(child, Not) else Not(child)
+        return child.child if isinstance(child, Not) else Not(child, node.minus)
     kind = type(node)
     flat: list[Node] = []
     for child in node.children:
@@ -150,7 +159,7 @@ def prune(node: Node | None, keep: set[Leaf]) -> Node | None:
         return node if node in keep else None
     if isinstance(node, Not):
         child = prune(node.child, keep)
-        return None if child is None else Not(child)
+        return None if child is None else Not(child, node.minus)
     kept = tuple(c for c in (prune(child, keep) for child in node.children) if c is not None)
     return simplify(type(node)(kept)) if kept else None
 
@@ -215,10 +224,11 @@ def _field_applies(text: str, field: re.Match[str]) -> bool:
 
 
 class _Parser:
-    def __init__(self, tokens: list[_Token], any_word: bool) -> None:
+    def __init__(self, tokens: list[_Token], any_word: bool, check_prefix: bool) -> None:
         self.tokens = tokens
         self.pos = 0
         self.any_word = any_word
+        self.check_prefix = check_prefix
 
     def peek(self) -> _Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -288,7 +298,7 @@ class _Parser:
         if (token.kind == "op" and token.text == "NOT") or token.kind == "-":
             self.take()
             child = self.unary(field, depth)
-            return None if child is None else simplify(Not(child))
+            return None if child is None else simplify(Not(child, token.kind == "-"))
         if token.kind == "op":
             return None  # AND/OR where an operand should be: the caller skips it
         return self.atom(field, depth)
@@ -304,23 +314,25 @@ class _Parser:
             return inner
         if token.kind == "field":
             if self.peek() is None or self.peek().kind in (")", "op"):  # type: ignore[union-attr]
-                return _words(token.text, token.start, field, self.any_word)
+                return _words(token.text, token.start, field, self.any_word, self.check_prefix)
             return self.unary(token.text, depth)  # type: ignore[arg-type]
         if token.kind == "phrase":
             return _phrase(token.text, token.start, field)
         if token.kind == "-":
             return None
-        return _words(token.text, token.start, field, self.any_word)
+        return _words(token.text, token.start, field, self.any_word, self.check_prefix)
 
 
-def _words(raw: str, start: int, field: Field, any_word: bool = False) -> Node | None:
+def _words(
+    raw: str, start: int, field: Field, any_word: bool = False, check_prefix: bool = True
+) -> Node | None:
     """One space-free chunk of the query: a term, a prefix, or several words that must all
     be there ("x-ray", "foo:bar"; any of them in any_word mode, as on Whoosh)."""
     if field == "domain":
         value = raw.strip().lower()
         return Term(value, "domain", start=start, end=start + len(raw)) if value else None
     if raw.endswith("*") and (stem := WORD.fullmatch(raw[:-1])):
-        if len(stem.group()) < MIN_PREFIX_CHARS:
+        if check_prefix and len(stem.group()) < MIN_PREFIX_CHARS:
             raise QueryError(
                 f"A prefix search needs at least {MIN_PREFIX_CHARS} letters before the *."
             )
@@ -343,13 +355,14 @@ def _phrase(raw: str, start: int, field: Field) -> Node | None:
     if len(found) == 1:
         m = found[0]
         return Term(m.group(), field, start=start + m.start(), end=start + m.end())
-    return Phrase(tuple(m.group() for m in found), field) if found else None
+    return Phrase(tuple(m.group() for m in found), field, start) if found else None
 
 
-def parse(text: str, any_word: bool = False) -> Node | None:
+def parse(text: str, any_word: bool = False, check_prefix: bool = True) -> Node | None:
     """The tree of a cleaned query string (see clean()); None when it holds no words.
 
-    Raises QueryError only for a prefix that is too short; the caller checks the clause
-    limit (check_clauses) once it knows which words its backend keeps.
+    Raises QueryError only for a prefix that is too short (unless ``check_prefix`` is False:
+    then the backend checks prefixes after its own analysis, as Whoosh does on the stem); the
+    caller checks the clause limit (check_clauses) once it knows which words its backend keeps.
     """
-    return _Parser(_tokens(text), any_word).sequence(None, 0)
+    return _Parser(_tokens(text), any_word, check_prefix).sequence(None, 0)

@@ -1,4 +1,5 @@
-"""The plain data the rest of linkvault sees: records in, pages of hits out, and the errors."""
+"""The plain data the rest of linkvault sees: records in, pages of hits out (the errors are in
+_errors.py)."""
 
 from __future__ import annotations
 
@@ -72,18 +73,6 @@ class SearchPage:
     elapsed_ms: float
     # The time limit cut the search short: hits, total and facets cover only part of the index.
     timed_out: bool = False
-
-
-class QueryError(ValueError):
-    """The query cannot be run; the message is written for the person who typed it."""
-
-
-class IndexUnavailable(Exception):
-    """The index is missing, damaged or from an incompatible version."""
-
-
-class IndexLocked(IndexUnavailable):
-    """Another writer held the index lock for longer than the timeout."""
 
 
 class CommitsOnExit:

@@ -13,8 +13,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Protocol, Self, get_args
 
-from index._check import IndexHealth, inspect_index, repair_index_files
-from index._types import IndexRecord, IndexUnavailable, SearchPage, SearchQuery
+from index._errors import IndexUnavailable
+from index._types import IndexRecord, SearchPage, SearchQuery
+from index.whoosh import IndexHealth, inspect_index, repair_index_files
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -89,7 +90,7 @@ def open_search_backend(
         return PostgresSearch(
             engine, search_time_limit=search_time_limit, lock_timeout=lock_timeout
         )
-    from index.searchindex import SearchIndex
+    from index.whoosh import SearchIndex
 
     assert index_dir is not None
     return SearchIndex(index_dir, search_time_limit=search_time_limit, lock_timeout=lock_timeout)

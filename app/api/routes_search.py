@@ -23,8 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.schemas import ErrorResponse, SearchFacets, SearchResponse, SearchResult
 from app.deps import get_settings, get_vault
-from index import IndexUnavailable, QueryError, SearchBackend, SearchPage, SearchQuery
-from index.searchindex import SearchBusy
+from index import IndexUnavailable, QueryError, SearchBackend, SearchBusy, SearchPage, SearchQuery
 
 router = APIRouter(tags=["search"])
 

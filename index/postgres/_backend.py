@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from index._readers import SearchBusy
-from index._types import IndexRecord, IndexUnavailable, QueryError, SearchPage, SearchQuery
+from index._errors import IndexUnavailable, QueryError, SearchBusy
+from index._types import IndexRecord, SearchPage, SearchQuery
 from index.postgres import _search
 from index.postgres._writer import PostgresWriter, rebuild, sqlstate
 

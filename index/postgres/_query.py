@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from index import _syntax as syn
-from index._types import QueryError
+from index._errors import QueryError
 from index.postgres._tables import LABEL_CONFIG, TEXT_CONFIG, documents
 
 Target = Literal["tsv", "section", "domain"]

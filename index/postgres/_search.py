@@ -21,8 +21,9 @@ from sqlalchemy.dialects.postgresql import ARRAY, REAL
 from sqlalchemy.exc import DBAPIError
 
 from index import _syntax as syn
+from index._errors import QueryError
 from index._request import FACETS, SUGGEST_BELOW, as_utc, check, empty_page
-from index._types import QueryError, SearchHit, SearchPage, SearchQuery
+from index._types import SearchHit, SearchPage, SearchQuery
 from index.postgres._query import Compiled, check_prefixes, compile_tree, tsquery
 from index.postgres._snippets import EDGE_CHARS, headline_options, make_snippet
 from index.postgres._suggest import suggest

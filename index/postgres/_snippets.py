@@ -1,5 +1,5 @@
 """Snippets from ts_headline(): marked with sentinels, then escaped, then the sentinels become
-<mark>, so the snippet is safe HTML exactly as the Whoosh backend's (index/_snippets.py).
+<mark>, so the snippet is safe HTML exactly as the Whoosh backend's (index/whoosh/_snippets.py).
 
 ts_headline() returns the document's own characters (it never escapes anything), with
 private-use sentinels around matches and between passages. Three things are done to the text

@@ -1,4 +1,4 @@
-"""'Did you mean' on PostgreSQL, as the Whoosh backend does it (index/_suggest.py).
+"""'Did you mean' on PostgreSQL, as the Whoosh backend does it (index/whoosh/_suggest.py).
 
 Each plain query word whose stem is not among the indexed words (search_lexemes) is corrected
 to the closest indexed stem (edit distance <= 2, same first letter, the more documents the

@@ -1,4 +1,5 @@
-"""The PostgreSQL search tables (made by migration 0002) and what a record becomes in them."""
+"""The PostgreSQL search tables, declared once (migration 0002 creates them from this), and
+what a record becomes in them."""
 
 from __future__ import annotations
 
@@ -11,14 +12,27 @@ from sqlalchemy.dialects import postgresql
 
 from index._types import IndexRecord
 
-# Not linkvault's models' metadata: these tables belong to the index, and the schema test
-# compares the migrations with the models only.
+# The one declaration of the search tables: archiver migration 0002 creates them from it, and
+# tests/archiver/test_migrated_schema.py checks a migrated database against it. Not the
+# archiver models' metadata: these tables belong to the index, and exist on PostgreSQL only.
+# Changing them takes a new migration (and freezing 0002 first: see its docstring).
 metadata = sa.MetaData()
+
+# "<" becomes a space: PostgreSQL's parser would take "<b>" or "<img src=x>" in an article's
+# text for markup and skip the words in it, which the Whoosh backend indexes.
+TSV = (
+    "setweight(to_tsvector('english'::regconfig, translate(title, '<', ' ')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, translate(body, '<', ' ')), 'B')"
+)
+# `section:` searches the words of the section name: lowercased, neither stemmed nor stopped.
+SECTION_WORDS = "to_tsvector('simple'::regconfig, coalesce(section, ''))"
 
 documents = sa.Table(
     "search_documents",
     metadata,
-    sa.Column("link_id", sa.Integer, primary_key=True),
+    sa.Column(
+        "link_id", sa.Integer, sa.ForeignKey("links.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("url", sa.Text, nullable=False),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
@@ -27,16 +41,47 @@ documents = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("archived_at", sa.DateTime(timezone=True)),
     sa.Column("published", sa.DateTime(timezone=True)),
-    sa.Column("version", sa.Text, nullable=False),
-    sa.Column("tsv", postgresql.TSVECTOR),
+    sa.Column("version", sa.Text, nullable=False, server_default=""),
+    sa.Column("tsv", postgresql.TSVECTOR, sa.Computed(TSV, persisted=True)),
+    sa.Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
+    sa.Index("ix_search_documents_section_words", sa.text(SECTION_WORDS), postgresql_using="gin"),
+    sa.Index("ix_search_documents_section", "section"),
+    sa.Index("ix_search_documents_domain", "domain"),
+    sa.Index("ix_search_documents_archived_at", "archived_at"),
+    sa.Index("ix_search_documents_published", "published"),
 )
 
 lexemes = sa.Table(
     "search_lexemes",
     metadata,
-    sa.Column("lexeme", sa.Text, primary_key=True),
+    # Byte order ("C"), so a prefix is a range scan of the primary key.
+    sa.Column("lexeme", sa.Text(collation="C"), primary_key=True),
+    # Documents that had it when it was first indexed (for ranking suggestions only).
     sa.Column("ndoc", sa.Integer, nullable=False),
 )
+
+
+def search_tables(links: sa.MetaData) -> list[sa.Table]:
+    """Copies of the search tables in ``links`` (a MetaData holding the ``links`` table, which
+    search_documents.link_id refers to), in the order they are created."""
+    return [table.to_metadata(links) for table in metadata.tables.values()]
+
+
+def search_tables_ddl() -> list[str]:
+    """The CREATE statements of the search tables, as PostgreSQL would be sent them."""
+    links = sa.MetaData()
+    sa.Table("links", links, sa.Column("id", sa.Integer, primary_key=True))
+    statements: list[sa.schema.ExecutableDDLElement] = []
+    for table in search_tables(links):
+        statements.append(sa.schema.CreateTable(table))
+        statements.extend(sa.schema.CreateIndex(i) for i in sorted(table.indexes, key=_name))
+    dialect = postgresql.dialect()
+    return [str(statement.compile(dialect=dialect)).strip() for statement in statements]
+
+
+def _name(index: sa.Index) -> str:
+    return str(index.name)
+
 
 # Text search configurations: article words are stemmed English; section names are labels.
 TEXT_CONFIG = "english"

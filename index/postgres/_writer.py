@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 
-from index._types import CommitsOnExit, IndexLocked, IndexRecord, IndexUnavailable
+from index._errors import IndexLocked, IndexUnavailable
+from index._types import CommitsOnExit, IndexRecord
 from index.postgres._tables import documents, row
 
 log = logging.getLogger(__name__)

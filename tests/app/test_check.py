@@ -101,7 +101,7 @@ _HOLD_THE_INDEX_LOCK = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from index._store import Store
+    from index.whoosh import Store
     with Store(Path(sys.argv[1])).lock(timeout=10):
         print("locked", flush=True)
         time.sleep(60)

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import formats
 
-from index._analysis import FastCharacters, index_terms, text_analyzer
+from index.whoosh._analysis import FastCharacters, index_terms, text_analyzer
 
 EXAMPLES = [
     "",

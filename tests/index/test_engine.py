@@ -10,10 +10,10 @@ import pytest
 from whoosh import query as wq
 
 from index import SearchIndex
-from index._engine import Engine
-from index._parse import clean, parse
-from index._store import Store
-from index._values import SegmentValues
+from index.whoosh._engine import Engine
+from index.whoosh._parse import clean, parse
+from index.whoosh._store import Store
+from index.whoosh._values import SegmentValues
 from tests.index._helpers import add_all, record
 
 VOCAB = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta", "kappa", "lambda", "mu"]

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from index import QueryError, SearchIndex, SearchPage, SearchQuery
-from index._parse import MAX_QUERY_CHARS, clean, parse
+from index.whoosh._parse import MAX_QUERY_CHARS, clean, parse
 from tests.index._helpers import add_all, day, record
 
 FUZZ = settings(

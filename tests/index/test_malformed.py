@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index import QueryError, SearchIndex, SearchPage, SearchQuery
-from index._parse import MAX_QUERY_CHARS
+from index.whoosh._parse import MAX_QUERY_CHARS
 from tests.index._helpers import add_all, record
 
 ERROR = "error"
@@ -130,7 +130,7 @@ def test_bad_parameters(searchable: SearchIndex, bad: dict[str, object]) -> None
 
 
 def test_too_broad_prefix(index: SearchIndex) -> None:
-    from index._parse import MAX_PREFIX_EXPANSIONS
+    from index.whoosh._parse import MAX_PREFIX_EXPANSIONS
 
     words = " ".join(f"pre{i:04d}x" for i in range(MAX_PREFIX_EXPANSIONS + 5))
     add_all(index, [record(1, text=words)])

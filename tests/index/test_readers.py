@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from index import IndexUnavailable, SearchIndex, SearchQuery
-from index.searchindex import SearchBusy
+from index import IndexUnavailable, SearchBusy, SearchIndex, SearchQuery
 from tests.index._helpers import add_all, record
 from tests.support.searchers import SearcherCount
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from index import IndexLocked, IndexRecord, IndexUnavailable, SearchIndex, SearchQuery
-from index._store import Store
+from index.whoosh._store import Store
 from tests.index._helpers import add_all, day, record
 
 WORDS = ["python", "memory", "garbage", "collector", "interpreter", "bytecode", "parser"]
@@ -146,7 +146,7 @@ def test_replaced_generations_are_removed_after_a_grace_period(
     index.rebuild([record(2)])
     generations = [p for p in index.path.iterdir() if p.name.startswith("gen-")]
     assert len(generations) >= 2  # the replaced ones are kept for readers still on them
-    monkeypatch.setattr("index._store.RETIRED_GRACE_SECONDS", -1.0)
+    monkeypatch.setattr("index.whoosh._store.RETIRED_GRACE_SECONDS", -1.0)
     index.rebuild([record(3)])
     generations = [p for p in index.path.iterdir() if p.name.startswith("gen-")]
     assert len(generations) <= 2
@@ -154,7 +154,7 @@ def test_replaced_generations_are_removed_after_a_grace_period(
 
 
 def test_parallel_rebuild_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("index._rebuild.REBUILD_SEGMENT_DOCS", 6)  # 7 segments
+    monkeypatch.setattr("index.whoosh._rebuild.REBUILD_SEGMENT_DOCS", 6)  # 7 segments
     serial = SearchIndex(tmp_path / "serial")
     parallel = SearchIndex(tmp_path / "parallel")
     assert serial.rebuild(corpus(), workers=1) == 40
@@ -168,7 +168,7 @@ def test_parallel_rebuild_equals_serial(tmp_path: Path, monkeypatch: pytest.Monk
 def test_failed_parallel_rebuild_leaves_the_old_index(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("index._rebuild.REBUILD_SEGMENT_DOCS", 5)
+    monkeypatch.setattr("index.whoosh._rebuild.REBUILD_SEGMENT_DOCS", 5)
     add_all(index, [record(1, text="survivor")])
 
     def broken() -> Iterator[IndexRecord]:

@@ -232,7 +232,7 @@ def test_snippet_length_and_fragments(index: SearchIndex) -> None:
 def test_snippets_come_from_stored_offsets_not_reanalysis(
     library: SearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from index._schema import schema
+    from index.whoosh._schema import schema
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("text re-analysed for a snippet")

@@ -1,5 +1,5 @@
 """The backend-neutral query parser (index/_syntax.py): Whoosh's precedence, text for whatever
-is not syntax, and the same limits as index/_parse.py."""
+is not syntax, and the same limits as index/whoosh/_parse.py."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index import QueryError, _parse
+from index import QueryError
 from index import _syntax as syn
 from index._syntax import And, Not, Or, Phrase, Term
+from index.whoosh import _parse
 
 
 def t(word: str, field: syn.Field = None, prefix: bool = False) -> Term:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from index import IndexLocked, IndexUnavailable, SearchIndex, SearchQuery
-from index._merge import FANOUT
-from index._store import Store
+from index.whoosh._merge import FANOUT
+from index.whoosh._store import Store
 from tests.index._helpers import add_all, record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,8 +151,8 @@ def test_a_writer_killed_mid_batch_leaves_the_index_usable(index_path: Path) -> 
         f"""
         import os, sys, time
         from index import SearchIndex, IndexRecord
-        from index._writer import apply_batch
-        from index._store import Store
+        from index.whoosh._writer import apply_batch
+        from index.whoosh._store import Store
         idx = SearchIndex({str(index_path)!r})
         # Whoosh writes segment files before the TOC; die in the middle of a commit.
         import whoosh.writing

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from index import _readers
+from index.whoosh import SearcherPool
 
 
 class SearcherCount:
@@ -16,7 +16,7 @@ class SearcherCount:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.opened = self.alive = self.most_alive = 0
         self._lock = threading.Lock()
-        original = _readers._open_searcher
+        original = SearcherPool.open_searcher
 
         def counted(ix: Any) -> Any:
             searcher = original(ix)
@@ -34,4 +34,4 @@ class SearcherCount:
                 self.most_alive = max(self.most_alive, self.alive)
             return searcher
 
-        monkeypatch.setattr(_readers, "_open_searcher", counted)
+        monkeypatch.setattr(SearcherPool, "open_searcher", staticmethod(counted))

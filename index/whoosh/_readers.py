@@ -24,12 +24,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from index._store import Generation, Store
-from index._types import IndexUnavailable
-
-
-class SearchBusy(IndexUnavailable):
-    """Every searcher stayed in use for the pool's whole wait: too many searches at once."""
+from index._errors import IndexUnavailable, SearchBusy
+from index.whoosh._store import Generation, Store
 
 
 class SearcherPool:
@@ -54,6 +50,11 @@ class SearcherPool:
         self._epoch = 0
         self._epochs: dict[int, int] = {}  # id(searcher) -> epoch it was opened in
         self._closed = False
+
+    @staticmethod
+    def open_searcher(ix: Any) -> Any:
+        """A new Whoosh searcher on ``ix``; a hook, so the tests can count what is opened."""
+        return _open_searcher(ix)
 
     @property
     def size(self) -> int:
@@ -107,7 +108,7 @@ class SearcherPool:
                     )
                 self._freed.wait(remaining)
         try:
-            s = _open_searcher(ix)  # outside the lock: opening reads files
+            s = self.open_searcher(ix)  # outside the lock: opening reads files
         except BaseException:
             with self._lock:
                 self._open -= 1

@@ -23,11 +23,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from index._codec import Codec
-from index._merge import tiered_merge
-from index._schema import record_fields
-from index._store import Store
-from index._types import CommitsOnExit, IndexRecord, IndexUnavailable
+from index._errors import IndexUnavailable
+from index._types import CommitsOnExit, IndexRecord
+from index.whoosh._codec import Codec
+from index.whoosh._merge import tiered_merge
+from index.whoosh._schema import record_fields
+from index.whoosh._store import Store
 
 log = logging.getLogger(__name__)
 

@@ -17,14 +17,14 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.util.times import datetime_to_long
 
-from index._engine import Engine
-from index._parse import Parsed, clean, highlight_terms, parse, validate
 from index._request import FACETS, SUGGEST_BELOW, check, empty_page
-from index._schema import from_stored_datetime, to_utc_naive
-from index._snippets import load_offsets, make_snippet
-from index._suggest import suggest
 from index._types import SearchHit, SearchPage, SearchQuery
-from index._values import SegmentValues
+from index.whoosh._engine import Engine
+from index.whoosh._parse import Parsed, clean, highlight_terms, parse, validate
+from index.whoosh._schema import from_stored_datetime, to_utc_naive
+from index.whoosh._snippets import load_offsets, make_snippet
+from index.whoosh._suggest import suggest
+from index.whoosh._values import SegmentValues
 
 
 @dataclass(slots=True)

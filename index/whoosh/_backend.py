@@ -8,18 +8,19 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from index import _search
-from index._check import index_versions
-from index._readers import SearchBusy, SearcherPool
-from index._rebuild import build as build_index
-from index._store import Store
-from index._types import IndexRecord, IndexUnavailable, QueryError, SearchPage, SearchQuery
-from index._values import SegmentValues
-from index._writer import IndexWriter
+from index._errors import IndexUnavailable, QueryError
+from index._types import IndexRecord, SearchPage, SearchQuery
+from index.whoosh import _search
+from index.whoosh._check import index_versions
+from index.whoosh._readers import SearcherPool
+from index.whoosh._rebuild import build as build_index
+from index.whoosh._store import Store
+from index.whoosh._values import SegmentValues
+from index.whoosh._writer import IndexWriter
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SearchBusy", "SearchIndex", "default_max_searchers"]
+__all__ = ["SearchIndex", "default_max_searchers"]
 
 
 def default_max_searchers() -> int:

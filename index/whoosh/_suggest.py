@@ -16,8 +16,8 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.reading import TermNotFound
 
-from index._analysis import TOKEN_PATTERN
-from index._parse import parse
+from index.whoosh._analysis import TOKEN_PATTERN
+from index.whoosh._parse import parse
 
 FIELD = "text"
 MAX_WORDS_TO_FIX = 4

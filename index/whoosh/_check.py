@@ -15,8 +15,8 @@ from pathlib import Path
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, clean_files
 
-from index._store import BUILD_PREFIX, LockOwner, Store
-from index._types import IndexUnavailable
+from index._errors import IndexUnavailable
+from index.whoosh._store import BUILD_PREFIX, LockOwner, Store
 
 _INDEX_NAME = "MAIN"  # Whoosh's default index name, which every generation uses
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from whoosh import analysis, fields
 
-from index._analysis import FastCharacters, label_analyzer, text_analyzer
 from index._types import IndexRecord
+from index.whoosh._analysis import FastCharacters, label_analyzer, text_analyzer
 
 # Bump when the schema or analysis changes: an index written with another version is refused
 # (IndexUnavailable) until `linkvault reindex` rebuilds it.

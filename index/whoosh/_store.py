@@ -33,8 +33,8 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.util.filelock import try_for
 
-from index._schema import SCHEMA_VERSION, schema
-from index._types import IndexLocked, IndexUnavailable
+from index._errors import IndexLocked, IndexUnavailable
+from index.whoosh._schema import SCHEMA_VERSION, schema
 
 FORMAT = "linkvault-index"
 CURRENT = "CURRENT"

@@ -9,7 +9,7 @@ from typing import Any
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
-from index._codec import LeafMatcher
+from index.whoosh._codec import LeafMatcher
 
 
 @dataclass(slots=True)

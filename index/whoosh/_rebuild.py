@@ -27,9 +27,9 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import SegmentWriter
 
-from index._codec import Codec
-from index._schema import record_fields, schema
 from index._types import IndexRecord
+from index.whoosh._codec import Codec
+from index.whoosh._schema import record_fields, schema
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.reading import TermNotFound
 
-from index._parse import MAX_PREFIX_EXPANSIONS
-from index._postings import Postings, read_postings
-from index._values import SegmentValues
+from index.whoosh._parse import MAX_PREFIX_EXPANSIONS
+from index.whoosh._postings import Postings, read_postings
+from index.whoosh._values import SegmentValues
 
 _B, _K1 = 0.75, 1.2  # Whoosh's BM25F defaults
 # Probe a term document by document when it has this many times more postings than there are

@@ -15,8 +15,8 @@ from typing import Any
 from whoosh import highlight
 from whoosh.analysis import Token
 
-from index._postings import read_postings
 from index._text import ELLIPSIS, escape, lead
+from index.whoosh._postings import read_postings
 
 # Matches beyond this many per document add nothing to a three-fragment snippet.
 MAX_MATCHES_PER_DOC = 2000
