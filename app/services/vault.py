@@ -1,15 +1,17 @@
-"""The composition root: settings in, a store, an index and the archiving run out."""
+"""The composition root: settings in, a store, an index and the archiving run out.
+
+The use cases built on it: app/services/archiving.py (archive or queue, refresh or queue),
+indexing.py (reindex), check.py (check, repair), worker.py (work the queue)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from app.indexing import IndexFeeder, sync_index
+from app.services.indexing import IndexFeeder, sync_index
 from app.settings import Settings
 from archiver.models import LinkStatus
 from archiver.pipeline import LinkDone, Pipeline, RunSummary
@@ -17,13 +19,6 @@ from archiver.restore import RestoreReport, restore_export
 from archiver.sources import ImportResult, LinkSpec
 from archiver.store import ImportCounts, LinkTask, Store, make_engine
 from index import SearchBackend, open_search_backend
-
-
-@dataclass(slots=True)
-class ArchiveReport:
-    imported: ImportCounts
-    summary: RunSummary
-    skipped: int  # links of these sources already archived, or final until a refresh
 
 
 class Vault:

@@ -25,6 +25,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from app.services.vault import Vault
 from app.settings import Settings
 from archiver.pipeline import LinkDone, Pipeline
 from archiver.queue import QueueStore, WorkQueue
@@ -244,3 +245,14 @@ class Worker:
 
     async def _in_db(self, func: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db, func, *args)
+
+
+def work_queue(vault: Vault, worker: Worker) -> WorkerReport:
+    """Runs this worker until it stops, as one recorded run, handing each link it stores to
+    the index (committed as during an archive run)."""
+    store = vault.store
+    run_id = store.start_run("worker")
+    with vault.indexing() as index:
+        report = asyncio.run(worker.run(index))
+    store.finish_run(run_id, dict(report.counts))
+    return report

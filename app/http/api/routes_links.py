@@ -6,9 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Query, status
 
-from app.api.schemas import Accepted, AddLinks, ErrorResponse, LinkDetail, LinkList, LinkSummary
-from app.deps import JobsDep, SessionDep, TokenDep, VaultDep
-from app.queries import MAX_ID, link_view, list_links
+from app.http.api.schemas import (
+    Accepted,
+    AddLinks,
+    ErrorResponse,
+    LinkDetail,
+    LinkList,
+    LinkSummary,
+)
+from app.http.deps import JobsDep, SessionDep, TokenDep, VaultDep
+from app.services.queries import MAX_ID, link_view, list_links
 from archiver._linklist import clean_text
 from archiver.models import LinkStatus
 from archiver.sources import LinkSpec
