@@ -66,7 +66,7 @@ BUSY_EXIT = 3
 
 @contextlib.contextmanager
 def writing(settings: Settings, command: str, no_wait: bool = False) -> Iterator[None]:
-    """Run the body as the data directory's only writing command (see app/runlock.py)."""
+    """Run the body as the data directory's only writing command (see app/services/runlock.py)."""
 
     def waiting(owner: RunOwner | None) -> None:
         who = owner.describe() if owner else "Another linkvault command"
