@@ -11,13 +11,13 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from app import errors
-from app.api import routes_history, routes_links, routes_search, routes_system
-from app.jobs import ArchiveJobs
-from app.security import SecurityHeadersMiddleware, docs_csp
+from app.http import errors
+from app.http.api import routes_history, routes_links, routes_search, routes_system
+from app.http.jobs import ArchiveJobs
+from app.http.security import SecurityHeadersMiddleware, docs_csp
+from app.http.web import routes as web_routes
+from app.services.vault import Vault
 from app.settings import Settings
-from app.vault import Vault
-from app.web import routes as web_routes
 from archiver import __version__
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"

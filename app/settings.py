@@ -11,8 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.durations import parse_duration
 from archiver.config import FetchConfig
-from archiver.durations import parse_duration
 from archiver.rot import RotPolicy
 
 

@@ -17,9 +17,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text, update
 
-from app.indexing import rebuild_index, records
+from app.services import Vault, rebuild_index, records
 from app.settings import Settings
-from app.vault import Vault
 from archiver import make_engine
 from archiver.models import Link, LinkStatus, Snapshot
 from archiver.schema import migrate

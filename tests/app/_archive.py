@@ -16,9 +16,8 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
-from app.indexing import rebuild_index
+from app.services import Vault, rebuild_index
 from app.settings import Settings
-from app.vault import Vault
 from archiver.models import Check, Link, LinkStatus, Snapshot
 
 XSS_TITLE = "<script>alert(1)</script> Hostile <img src=x onerror=alert(1)> page"

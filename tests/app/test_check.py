@@ -11,9 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from app.check import check, repair
+from app.services import Vault, check, repair
 from app.settings import Settings
-from app.vault import Vault
 from index import SearchQuery
 from tests.app._archive import Archive
 from tests.app.test_cli_archive import linkvault

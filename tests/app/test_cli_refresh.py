@@ -14,9 +14,9 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
-from app import output
+from app.cli import output
+from app.services import Vault
 from app.settings import Settings
-from app.vault import Vault
 from archiver.sources import parse_markdown
 from index import SearchQuery
 from tests.app.test_cli_archive import _env, serve_list

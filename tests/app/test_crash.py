@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from app.check import check, repair
+from app.services import Vault, check, repair
 from app.settings import Settings
-from app.vault import Vault
 from index import SearchIndex, SearchQuery
 from tests.app.test_cli_archive import _env, linkvault
 from tests.support import pages

@@ -75,7 +75,7 @@ FUZZ = settings(
 
 
 class NoFetching:
-    """Stands in for app.jobs.ArchiveJobs on the writable server: the write routes run for
+    """Stands in for app.http.jobs.ArchiveJobs on the writable server: the write routes run for
     real (validation, storage, ids), but fuzzed URLs are never fetched from the Internet."""
 
     def __init__(self) -> None:

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.vault import Vault
+from app.services import Vault
 from archiver.refresh import RefreshSelection, refresh_tasks
 from archiver.sources import parse_text
 from index import SearchQuery

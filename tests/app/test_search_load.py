@@ -17,8 +17,8 @@ import httpx
 import psutil
 import pytest
 
+from app.http.server import WORKER_SETTINGS_ENV, worker_app
 from app.main import create_app
-from app.serve import WORKER_SETTINGS_ENV, worker_app
 from index import SearchIndex
 from tests.app._archive import Archive, LiveServer, make_settings
 from tests.support.searchers import SearcherCount

@@ -9,8 +9,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from app.http.security import CSP
 from app.main import create_app
-from app.security import CSP
 from tests.app._archive import Archive
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from app.web.templating import http_href, paragraphs, snippet_html
+from app.http.web.templating import http_href, paragraphs, snippet_html
 from tests.app._archive import TOPICS, Archive
 
 RAW_MARKUP = ("<script>alert", "<img src=x", "onerror=alert(1)>", "<b>section</b>")

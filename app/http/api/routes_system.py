@@ -8,9 +8,9 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
-from app.api.schemas import DeadLink, Health, LastRun, QueueState, Stats
-from app.deps import IndexDep, SessionDep, VaultDep
-from app.queries import dead_links, status_counts
+from app.http.api.schemas import DeadLink, Health, LastRun, QueueState, Stats
+from app.http.deps import IndexDep, SessionDep, VaultDep
+from app.services.queries import dead_links, status_counts
 from archiver.models import Run
 from archiver.queue import queue_counts
 

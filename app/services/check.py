@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from app.indexing import index_links, rebuild_index, record_version
-from app.runlock import RunOwner, read_owner
-from app.vault import Vault
+from app.services.indexing import index_links, rebuild_index, record_version
+from app.services.runlock import RunOwner, read_owner
+from app.services.vault import Vault
 from index import IndexHealth, LockOwner, inspect_backend, repair_backend_files
 
 # Ids listed per problem in a report; counts are always complete.
@@ -93,7 +93,7 @@ def check(vault: Vault) -> CheckReport:
 
 def repair(vault: Vault) -> CheckReport:
     """Fixes the index (never the database), then checks again. Call it holding the data
-    directory's run lock (app.cli_common.writing), so no archive or refresh runs meanwhile."""
+    directory's run lock (app.cli.common.writing), so no archive or refresh runs meanwhile."""
     before = check(vault)
     done: list[str] = []
     if before.database_problems:

@@ -10,30 +10,18 @@ import typer
 from rich.markup import escape
 from sqlalchemy import select
 
-from app import output
-from app.cli_common import (
-    AllowPrivate,
-    Concurrency,
-    DataDir,
-    Deadline,
-    NoWait,
-    PerHost,
-    Workers,
-    err,
-    fail,
-    fetch_settings_from,
-    writing,
-)
-from app.cli_worker import enqueue_tasks
-from app.settings import Settings
-from app.vault import Vault
-from archiver.durations import format_duration, parse_duration
+from app.cli import output
+from app.cli.common import FetchOptions, NoWait, err, fail, fetch_options, writing
+from app.durations import format_duration, parse_duration
+from app.services.archiving import Queued, refresh_or_queue, tasks_to_refresh
+from app.services.vault import Vault
 from archiver.models import Link, LinkStatus
 from archiver.pipeline import LinkDone
-from archiver.refresh import RefreshSelection, refresh_tasks
+from archiver.refresh import RefreshSelection
 from archiver.urls import normalize_url
 
 
+@fetch_options
 def refresh(
     urls: Annotated[
         list[str] | None,
@@ -65,12 +53,7 @@ def refresh(
             help="Keep going: refresh, wait LINKVAULT_REFRESH_INTERVAL (6h), refresh again.",
         ),
     ] = False,
-    data_dir: DataDir = None,
-    concurrency: Concurrency = None,
-    per_host: PerHost = None,
-    deadline: Deadline = None,
-    allow_private: AllowPrivate = None,
-    workers: Workers = None,
+    fetch: FetchOptions = FetchOptions(),
     no_wait: NoWait = False,
 ) -> None:
     """Re-check archived links: a changed page gets a new snapshot, an unchanged one only a
@@ -83,14 +66,7 @@ def refresh(
     instead. Exits 0 when the run completed, 2 for unknown URLs or a malformed AGE, 3 with
     --no-wait when another command is writing to the data directory.
     """
-    settings = fetch_settings_from(
-        data_dir,
-        concurrency,
-        per_host,
-        deadline,
-        allow_private,
-        workers,
-    )
+    settings = fetch.settings()
     try:
         age = None if older_than is None else parse_duration(older_than)
     except ValueError as exc:
@@ -104,12 +80,12 @@ def refresh(
         while True:
             if not repeat:
                 with writing(settings, "linkvault refresh", no_wait):
-                    _refresh_once(vault, settings, selection)
+                    _refresh_once(vault, selection)
                 break
             try:
                 # The lock is held per round, not while sleeping between rounds.
                 with writing(settings, "linkvault refresh --repeat", no_wait):
-                    _refresh_once(vault, settings, selection)
+                    _refresh_once(vault, selection)
             except typer.Exit:
                 pass  # --no-wait and busy: writing() said so; try again next round
             except Exception as exc:  # a scheduled run must outlive one bad round
@@ -144,29 +120,28 @@ def _link_ids(vault: Vault, urls: list[str]) -> list[int]:
     return ids
 
 
-def _refresh_once(vault: Vault, settings: Settings, selection: RefreshSelection) -> None:
-    tasks = refresh_tasks(vault.store, selection, settings.refresh_after)
+def _refresh_once(vault: Vault, selection: RefreshSelection) -> None:
+    tasks = tasks_to_refresh(vault, selection)
     err.print(f"{len(tasks)} links to re-check.")
-    if settings.work_queue:  # the workers check them (`linkvault worker`)
-        enqueue_tasks(vault, tasks, "refresh")
-        return
     before = {task.id: task.status for task in tasks}
     moves: Counter[str] = Counter()
-    with output.ArchiveProgress(err, total=len(tasks), label="refreshing") as progress:
 
-        def done(item: LinkDone) -> None:
-            previous = before.get(item.link_id)
-            if item.changed:
-                moves["changed (new snapshot)"] += 1
-            elif item.status in (LinkStatus.OK, LinkStatus.UNSUPPORTED):
-                moves["unchanged"] += 1
-            if item.status is LinkStatus.DEAD and previous != LinkStatus.DEAD:
-                moves["newly dead"] += 1
-            elif item.status is LinkStatus.OK and previous in (LinkStatus.DEAD, LinkStatus.FAILED):
-                moves["back again"] += 1
-            progress.advance(item)
+    def done(item: LinkDone) -> None:
+        previous = before.get(item.link_id)
+        if item.changed:
+            moves["changed (new snapshot)"] += 1
+        elif item.status in (LinkStatus.OK, LinkStatus.UNSUPPORTED):
+            moves["unchanged"] += 1
+        if item.status is LinkStatus.DEAD and previous != LinkStatus.DEAD:
+            moves["newly dead"] += 1
+        elif item.status is LinkStatus.OK and previous in (LinkStatus.DEAD, LinkStatus.FAILED):
+            moves["back again"] += 1
 
-        summary = vault.refresh(tasks, on_done=done)
+    watch = output.progress(err, label="refreshing", also=done)
+    summary = refresh_or_queue(vault, tasks, watch=watch)
+    if isinstance(summary, Queued):  # the workers check them (`linkvault worker`)
+        output.print_queued(err, summary)
+        return
     ids = [task.id for task in tasks]
     output.print_summary(
         err, vault.store, ids, summary, title="This refresh", problems_title="Needs attention"

@@ -1,29 +1,24 @@
-"""The composition root: settings in, a store, an index and the archiving run out."""
+"""The composition root: settings in, a store, an index and the archiving run out.
+
+The use cases built on it: app/services/archiving.py (archive or queue, refresh or queue),
+indexing.py (reindex), check.py (check, repair), worker.py (work the queue)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from app.indexing import IndexFeeder, sync_index
+from app.services.indexing import IndexFeeder, sync_index
 from app.settings import Settings
 from archiver import ImportCounts, LinkTask, Store, make_engine
 from archiver.models import LinkStatus
 from archiver.pipeline import LinkDone, Pipeline, RunSummary
-from archiver.records import ImportResult, LinkSpec
+from archiver.records import LinkSpec
 from archiver.restore import RestoreReport, restore_export
 from index import SearchBackend, open_search_backend
-
-
-@dataclass(slots=True)
-class ArchiveReport:
-    imported: ImportCounts
-    summary: RunSummary
-    skipped: int  # links of these sources already archived, or final until a refresh
 
 
 class Vault:
@@ -53,9 +48,9 @@ class Vault:
         if "store" in self.__dict__:
             self.store.engine.dispose()
 
-    def import_links(self, results: Sequence[ImportResult]) -> ImportCounts:
-        specs: list[LinkSpec] = [spec for result in results for spec in result.links]
-        return self.store.links.add_links(specs)
+    def import_links(self, specs: Iterable[LinkSpec]) -> ImportCounts:
+        """Adds these links (a link already there keeps its id); one id per distinct URL."""
+        return self.store.links.add_links(list(specs))
 
     def archive(
         self,

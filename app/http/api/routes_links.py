@@ -6,12 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Query, status
 
-from app.api.schemas import Accepted, AddLinks, ErrorResponse, LinkDetail, LinkList, LinkSummary
-from app.deps import JobsDep, SessionDep, TokenDep, VaultDep
-from app.queries import MAX_ID, link_view, list_links
+from app.http.api.schemas import (
+    Accepted,
+    AddLinks,
+    ErrorResponse,
+    LinkDetail,
+    LinkList,
+    LinkSummary,
+)
+from app.http.deps import JobsDep, SessionDep, TokenDep, VaultDep
+from app.services.queries import MAX_ID, link_view, list_links
+from archiver import clean_text
 from archiver.models import LinkStatus
-from archiver.records import LinkSpec
-from archiver.sources import clean_text
+from archiver.sources import LinkSpec
 from archiver.urls import is_http_url, normalize_url
 
 router = APIRouter(tags=["links"])
@@ -126,7 +133,7 @@ def add_links(
     background: BackgroundTasks,
 ) -> Accepted:
     specs = _specs(body)
-    counts = vault.store.links.add_links(specs)
+    counts = vault.import_links(specs)
     # Runs after the response, in a worker thread (a sync function): Vault.archive has its
     # own event loop.
     background.add_task(jobs.archive_new, counts.link_ids)

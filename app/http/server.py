@@ -32,7 +32,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, settings: Settings | None =
     else:
         # Worker processes import the app by name: they get the settings from the environment.
         os.environ[WORKER_SETTINGS_ENV] = settings.model_dump_json()
-        application = "app.serve:worker_app"
+        application = "app.http.server:worker_app"
     uvicorn.run(
         application,
         host=host,

@@ -8,11 +8,12 @@ import math
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 
-from app.api.routes_history import pick_pair
-from app.api.routes_search import run_search
-from app.deps import IndexDep, SessionDep
-from app.diffs import diff_snapshots
-from app.queries import (
+from app.http.deps import IndexDep, SessionDep
+from app.http.lookups import pick_pair, run_search
+from app.http.web.state import SearchState
+from app.http.web.templating import make_templates
+from app.services.diffs import diff_snapshots
+from app.services.queries import (
     MAX_ID,
     LinkView,
     link_checks,
@@ -24,8 +25,6 @@ from app.queries import (
     section_counts,
     status_counts,
 )
-from app.web.state import SearchState
-from app.web.templating import make_templates
 
 router = APIRouter(include_in_schema=False)
 templates = make_templates()

@@ -1,4 +1,5 @@
-"""`linkvault check`: verify the index against the database, and repair it with --repair."""
+"""`linkvault check`: verify the index against the database, and repair it with --repair;
+`linkvault reindex`: rebuild it whole."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from app.check import MAX_LISTED, CheckReport, check, repair
-from app.cli_common import DataDir, NoWait, console, err, fail, settings_from, writing
-from app.vault import Vault
+from app.cli.common import DataDir, NoWait, console, err, fail, settings_from, writing
+from app.services.check import MAX_LISTED, CheckReport, check, repair
+from app.services.indexing import rebuild_index
+from app.services.vault import Vault
 
 
 def check_command(
@@ -53,6 +55,18 @@ def check_command(
         print_report(err, report, repair_tried=fix)
     if not report.healthy:
         raise typer.Exit(1)
+
+
+def reindex(data_dir: DataDir = None, no_wait: NoWait = False) -> None:
+    """Rebuild the search index from the database (the database is the truth)."""
+    settings = settings_from(data_dir=data_dir)
+    vault = Vault(settings)
+    try:
+        with writing(settings, "linkvault reindex", no_wait):
+            count = rebuild_index(vault.store, vault.index)
+    finally:
+        vault.close()
+    err.print(f"Indexed {count} documents.")
 
 
 def print_report(out: Console, report: CheckReport, repair_tried: bool = False) -> None:

@@ -14,7 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from archiver.urls import domain_of
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 _MARK_TAG = re.compile(r"(</?mark>)")
 _BLANK_LINES = re.compile(r"\n\s*\n")

@@ -10,9 +10,9 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from app.jobs import ArchiveJobs
+from app.http.jobs import ArchiveJobs
+from app.services.vault import Vault
 from app.settings import Settings
-from app.vault import Vault
 from index import SearchBackend
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from sqlalchemy.orm import Session
 
-from app.api.schemas import (
+from app.http.api.schemas import (
     CheckItem,
     CheckList,
     ErrorResponse,
@@ -16,9 +16,10 @@ from app.api.schemas import (
     SnapshotList,
     SnapshotSummary,
 )
-from app.deps import SessionDep
-from app.diffs import diff_snapshots
-from app.queries import MAX_ID, link_checks, link_snapshot, link_snapshots
+from app.http.deps import SessionDep
+from app.http.lookups import pick_pair
+from app.services.diffs import diff_snapshots
+from app.services.queries import MAX_ID, link_checks, link_snapshot, link_snapshots
 from archiver.models import Link, Snapshot
 
 router = APIRouter(tags=["history"])
@@ -114,32 +115,6 @@ def checks(
         for check in link_checks(session, link_id, limit)
     ]
     return CheckList(link_id=link_id, items=items)
-
-
-def pick_pair(
-    session: Session, link_id: int, from_id: int | None, to_id: int | None
-) -> tuple[Snapshot, Snapshot]:
-    """The two snapshots to compare: `to` defaults to the newest, `from` to the one before
-    `to`. HTTPException 404 when one is missing or the link has a single snapshot."""
-    history = link_snapshots(session, link_id)  # newest first
-    by_id = {snap.id: snap for snap in history}
-    for name, wanted in (("from", from_id), ("to", to_id)):
-        if wanted is not None and wanted not in by_id:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND, f"{name}: link {link_id} has no snapshot {wanted}"
-            )
-    if not history:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"link {link_id} has no snapshots")
-    newer = by_id[to_id] if to_id is not None else history[0]
-    if from_id is not None:
-        return by_id[from_id], newer
-    older = history[history.index(newer) + 1 :]
-    if not older:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            f"snapshot {newer.id} is the first of link {link_id}: nothing to compare it with",
-        )
-    return older[0], newer
 
 
 @router.get(

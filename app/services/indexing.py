@@ -10,9 +10,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+from archiver import Store
 from archiver.models import Link, Snapshot
 from archiver.records import as_datetime
-from archiver.store import Store
 from archiver.urls import domain_of
 from index import IndexRecord, SearchBackend
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -14,10 +15,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.services.archiving import OnDone, Queued, Watch
+from archiver import LinkTask, Store
 from archiver.models import LinkStatus
 from archiver.pipeline import LinkDone, RunSummary
 from archiver.queue import queue_counts
-from archiver.store import Store
 from index import SearchBackend, SearchPage
 
 _STATUS_STYLE = {
@@ -65,6 +67,33 @@ class ArchiveProgress:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._progress.stop()
+
+
+def progress(console: Console, label: str = "archiving", also: OnDone | None = None) -> Watch:
+    """A live bar for a run here (archive_or_queue, refresh_or_queue); `also` hears of each
+    finished link too."""
+
+    @contextlib.contextmanager
+    def watch(tasks: Sequence[LinkTask]) -> Iterator[OnDone]:
+        with ArchiveProgress(console, total=len(tasks), label=label) as bar:
+
+            def done(item: LinkDone) -> None:
+                if also is not None:
+                    also(item)
+                bar.advance(item)
+
+            yield done
+
+    return watch
+
+
+def print_queued(console: Console, queued: Queued) -> None:
+    """What archive and refresh say when LINKVAULT_WORK_QUEUE sends their links to the workers."""
+    console.print(
+        f"Queued {queued.queued} links to {queued.kind} for `linkvault worker`"
+        + (f" ({queued.already} were queued already)" if queued.already else "")
+        + f"; {queued.waiting.queued} in the queue, {queued.waiting.leased} being worked on."
+    )
 
 
 def print_summary(

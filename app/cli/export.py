@@ -14,8 +14,8 @@ from typing import IO, Annotated
 import typer
 from rich.markup import escape
 
-from app.cli_common import DataDir, err, fail, settings_from
-from app.vault import Vault
+from app.cli.common import DataDir, err, fail, settings_from
+from app.services.vault import Vault
 from archiver.export import write_json, write_markdown
 from archiver.urls import is_http_url
 from archiver.warc import write_warc

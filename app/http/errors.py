@@ -13,9 +13,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.security import apply_security_headers
-from app.web.routes import templates
-from app.web.state import SearchState
+from app.http.security import apply_security_headers
+from app.http.web.routes import templates
+from app.http.web.state import SearchState
 from index import IndexUnavailable, SearchBusy
 
 log = logging.getLogger("linkvault.errors")

@@ -1,51 +1,24 @@
-"""`linkvault worker`: take queued links from the shared database and archive them; and the
-enqueueing that `archive`, `refresh` and the write API do with LINKVAULT_WORK_QUEUE on."""
+"""`linkvault worker`: take queued links from the shared database and archive them."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
-from collections.abc import Sequence
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from app.cli_common import (
-    AllowPrivate,
-    Concurrency,
-    DataDir,
-    Deadline,
-    PerHost,
-    Workers,
-    err,
-    fetch_settings_from,
-)
-from app.vault import Vault
-from app.worker import Worker, WorkerOptions
-from archiver.durations import format_duration
+from app.cli.common import FetchOptions, err, fetch_options
+from app.durations import format_duration
+from app.services.vault import Vault
+from app.services.worker import Worker, WorkerOptions, work_queue
 from archiver.pipeline import LinkDone
-from archiver.queue import enqueue, queue_counts
-from archiver.records import LinkTask
 
 _REPORT_EVERY = 30.0  # seconds between progress lines in the log
 
 
-def enqueue_tasks(vault: Vault, tasks: Sequence[LinkTask], kind: str) -> int:
-    """Queues these links for the workers and says so; returns how many were new."""
-    seen = {task.id: task.checked_at for task in tasks}
-    queued = enqueue(vault.store.engine, list(seen), kind, seen=seen)
-    counts = queue_counts(vault.store.engine)
-    already = len(tasks) - queued
-    err.print(
-        f"Queued {queued} links to {kind} for `linkvault worker`"
-        + (f" ({already} were queued already)" if already else "")
-        + f"; {counts.queued} in the queue, {counts.leased} being worked on."
-    )
-    return queued
-
-
+@fetch_options
 def worker(
     lease: Annotated[
         str | None,
@@ -69,12 +42,7 @@ def worker(
             "instead of waiting for more.",
         ),
     ] = False,
-    data_dir: DataDir = None,
-    concurrency: Concurrency = None,
-    per_host: PerHost = None,
-    deadline: Deadline = None,
-    allow_private: AllowPrivate = None,
-    workers: Workers = None,
+    fetch: FetchOptions = FetchOptions(),
 ) -> None:
     """Archive queued links: run as many workers as you like, on as many machines, on one
     PostgreSQL database (LINKVAULT_DATABASE_URL).
@@ -86,15 +54,7 @@ def worker(
     workers. While the database does not answer, it waits and looks again. SIGTERM or Ctrl-C
     finishes the links in flight and exits; a second one exits at once, handing them back.
     """
-    settings = fetch_settings_from(
-        data_dir,
-        concurrency,
-        per_host,
-        deadline,
-        allow_private,
-        workers,
-        work_lease=lease,
-    )
+    settings = fetch.settings(work_lease=lease)
     lease_time = settings.work_lease
     options = WorkerOptions(
         lease=lease_time,
@@ -104,17 +64,13 @@ def worker(
     )
     vault = Vault(settings)
     try:
-        store = vault.store
-        runner = Worker(store, settings, options, on_done=_Progress().done)
+        runner = Worker(vault.store, settings, options, on_done=_Progress().done)
         err.print(
             f"Worker {escape(runner.owner)}: up to {options.capacity} links at once, "
             f"{settings.per_host_concurrency} per host across all workers, "
             f"lease {format_duration(lease_time)}."
         )
-        run_id = store.runs.start_run("worker")
-        with vault.indexing() as index:
-            report = asyncio.run(runner.run(index))
-        store.runs.finish_run(run_id, dict(report.counts))
+        report = work_queue(vault, runner)
     finally:
         vault.close()
     counts = ", ".join(f"{count} {status}" for status, count in sorted(report.counts.items()))

@@ -25,11 +25,12 @@ from typing import TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from app.services.vault import Vault
 from app.settings import Settings
+from archiver import Store
 from archiver.pipeline import LinkDone, Pipeline
 from archiver.queue import QueueStore, WorkQueue
 from archiver.records import LinkTask
-from archiver.store import Store
 
 T = TypeVar("T")
 log = logging.getLogger("linkvault.worker")
@@ -245,3 +246,14 @@ class Worker:
 
     async def _in_db(self, func: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db, func, *args)
+
+
+def work_queue(vault: Vault, worker: Worker) -> WorkerReport:
+    """Runs this worker until it stops, as one recorded run, handing each link it stores to
+    the index (committed as during an archive run)."""
+    store = vault.store
+    run_id = store.runs.start_run("worker")
+    with vault.indexing() as index:
+        report = asyncio.run(worker.run(index))
+    store.runs.finish_run(run_id, dict(report.counts))
+    return report

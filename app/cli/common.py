@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from app.runlock import DataDirBusy, RunOwner, exclusive_run
+from app.services.runlock import DataDirBusy, RunOwner, exclusive_run
 from app.settings import Settings
 
 console = Console()
@@ -63,7 +66,7 @@ BUSY_EXIT = 3
 
 @contextlib.contextmanager
 def writing(settings: Settings, command: str, no_wait: bool = False) -> Iterator[None]:
-    """Run the body as the data directory's only writing command (see app/runlock.py)."""
+    """Run the body as the data directory's only writing command (see app/services/runlock.py)."""
 
     def waiting(owner: RunOwner | None) -> None:
         who = owner.describe() if owner else "Another linkvault command"
@@ -95,25 +98,66 @@ def settings_from(**overrides: Any) -> Settings:
         raise typer.Exit(2) from None
 
 
-def fetch_settings_from(
-    data_dir: Path | None,
-    concurrency: int | None,
-    per_host: int | None,
-    deadline: float | None,
-    allow_private: bool | None,
-    workers: int | None,
-    **overrides: Any,
-) -> Settings:
-    """settings_from for the commands that fetch, whose fetch options share their names."""
-    return settings_from(
-        data_dir=data_dir,
-        concurrency=concurrency,
-        per_host_concurrency=per_host,
-        page_deadline=deadline,
-        allow_private=allow_private,
-        extract_workers=workers,
-        **overrides,
-    )
+@dataclass(frozen=True, slots=True)
+class FetchOptions:
+    """The options of the commands that fetch (archive, refresh, worker), as given."""
+
+    data_dir: Path | None = None
+    concurrency: int | None = None
+    per_host: int | None = None
+    deadline: float | None = None
+    allow_private: bool | None = None
+    workers: int | None = None
+
+    def settings(self, **overrides: Any) -> Settings:
+        """settings_from with these options, under the names the settings give them."""
+        return settings_from(
+            data_dir=self.data_dir,
+            concurrency=self.concurrency,
+            per_host_concurrency=self.per_host,
+            page_deadline=self.deadline,
+            allow_private=self.allow_private,
+            extract_workers=self.workers,
+            **overrides,
+        )
+
+
+_FETCH_OPTIONS: dict[str, Any] = {
+    "data_dir": DataDir,
+    "concurrency": Concurrency,
+    "per_host": PerHost,
+    "deadline": Deadline,
+    "allow_private": AllowPrivate,
+    "workers": Workers,
+}
+
+
+def fetch_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Stands the fetch options (--data-dir, --concurrency, --per-host, --deadline,
+    --allow-private/--no-allow-private, --workers) in for the command's `fetch: FetchOptions`
+    parameter, at its place in the option list.
+
+    Typer reads a command's options from its signature, so each command that fetches would
+    list all six and pass them on one by one; this way they are declared once, here."""
+    signature = inspect.signature(command, eval_str=True)
+    params: list[inspect.Parameter] = []
+    for param in signature.parameters.values():
+        if param.name != "fetch":
+            params.append(param)
+            continue
+        params += [
+            inspect.Parameter(name, param.POSITIONAL_OR_KEYWORD, default=None, annotation=option)
+            for name, option in _FETCH_OPTIONS.items()
+        ]
+
+    @functools.wraps(command)
+    def with_fetch_options(**given: Any) -> None:
+        fetch = FetchOptions(**{name: given.pop(name) for name in _FETCH_OPTIONS})
+        command(**given, fetch=fetch)
+
+    with_fetch_options.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    with_fetch_options.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
+    return with_fetch_options
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -17,29 +17,22 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Query, Request
 from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
-from app.api.schemas import ErrorResponse, SearchFacets, SearchResponse, SearchResult
-from app.deps import get_settings, get_vault
-from index import IndexUnavailable, QueryError, SearchBackend, SearchBusy, SearchPage, SearchQuery
+from app.http.api.schemas import ErrorResponse, SearchFacets, SearchResponse, SearchResult
+from app.http.deps import get_settings, get_vault
+from app.http.lookups import RETRY_AFTER_S, busy, run_search
+from index import SearchPage, SearchQuery
 
 router = APIRouter(tags=["search"])
 
 # The index has its own, tighter cap with a clear message; this only stops absurd requests
 # before they are parsed at all.
 MAX_QUERY_CHARS = 20_000
-# Seconds a client told "busy" should wait: enough for a queue of searches to drain.
-RETRY_AFTER_S = 2
 # Searchers beyond the API's share, for the web page, /healthz and /api/stats.
 SPARE_SEARCHERS = 2
-
-
-def busy(detail: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_503_SERVICE_UNAVAILABLE, detail, headers={"Retry-After": str(RETRY_AFTER_S)}
-    )
 
 
 class SearchGate:
@@ -100,24 +93,6 @@ def _iso_day(value: object) -> object:
 
 # A day exactly as documented: pydantic alone also takes "86400" (a Unix time) for a date.
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
-
-
-def run_search(index: SearchBackend, query: SearchQuery) -> SearchPage:
-    """Searches, turning the index's refusals into HTTP errors (shared with the web page)."""
-    if query.date_from and query.date_to and query.date_from > query.date_to:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "date_from is after date_to")
-    try:
-        return index.search(query)
-    except QueryError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
-    except SearchBusy as exc:
-        raise busy(f"too many searches at once: {exc} Try again in {RETRY_AFTER_S} s") from None
-    except IndexUnavailable as exc:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            f"the search index is unavailable: {exc}",
-            headers={"Retry-After": "5"},  # mostly passing: PostgreSQL restarting, say
-        ) from None
 
 
 def to_response(page: SearchPage) -> SearchResponse:

@@ -1,0 +1,60 @@
+"""The `linkvault` command: a thin layer that parses arguments, calls a service, prints.
+
+One module per command group (archive, refresh, export, check and reindex, worker, search and
+status, serve and migrate); the options they share in `common`, what they print in `output`.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+import typer
+from rich.markup import escape
+
+from app.cli import archive, check, export, refresh, search, serve, worker
+from app.cli.common import err
+
+__all__ = ["cli", "main"]
+
+cli = typer.Typer(
+    name="linkvault",
+    help="Archive reading lists, keep them alive, and search everything in them.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+# In the order `linkvault --help` lists them.
+cli.command()(archive.archive)
+cli.command()(refresh.refresh)
+cli.command()(export.export)
+cli.command(name="check")(check.check_command)
+cli.command()(worker.worker)
+cli.command()(check.reindex)
+cli.command()(search.search)
+cli.command()(search.status)
+cli.command()(serve.serve)
+cli.command()(serve.migrate)
+
+
+def _interrupt_on_sigterm() -> None:
+    # `docker compose stop`, systemd and `kill` send SIGTERM, whose default kills the process
+    # on the spot: its extraction workers were left running and a round's summary was lost.
+    # Raised as KeyboardInterrupt, it takes the same way out as Ctrl-C: the pool is shut down,
+    # the index writer closed, and the command says what was kept. `serve` and `worker`
+    # install their own handlers over this one.
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def main() -> None:
+    from archiver.schema import SchemaOutOfDate
+
+    _interrupt_on_sigterm()
+    try:
+        cli()
+    except SchemaOutOfDate as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        sys.exit(2)

@@ -1,0 +1,105 @@
+"""`linkvault archive`: import lists (or restore an export), then archive or queue the links."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from app.cli import output
+from app.cli.common import FetchOptions, NoWait, err, fetch_options, writing
+from app.services.archiving import Queued, archive_or_queue, tasks_to_archive
+from app.services.vault import Vault
+from archiver.restore import ExportError, is_export, load_export
+from archiver.sources import ImportResult, SourceError, read_source
+
+
+def _read_sources(sources: list[str]) -> list[ImportResult]:
+    results: list[ImportResult] = []
+    failures: list[str] = []
+    for source in sources:
+        try:
+            results.append(read_source(source, sys.stdin.buffer if source == "-" else None))
+        except SourceError as exc:
+            failures.append(str(exc))
+    if failures:
+        for failure in failures:
+            err.print(f"[red]error:[/] {escape(failure)}")
+        err.print("Nothing was archived.")
+        raise typer.Exit(2)
+    for result in results:
+        for problem in result.problems:
+            where = problem.source + (f":{problem.line}" if problem.line else "")
+            err.print(f"[yellow]skipped[/] {escape(where)}: {escape(problem.message)}")
+    return results
+
+
+@fetch_options
+def archive(
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="Link lists (.md, .txt, bookmarks .html), URLs, - for standard input, or a "
+            "linkvault JSON export to restore.",
+            show_default=False,
+        ),
+    ],
+    fetch: FetchOptions = FetchOptions(),
+    no_wait: NoWait = False,
+) -> None:
+    """Import links, then fetch, extract, store and index every link not yet archived.
+
+    Runs again on the same list add nothing and refetch nothing already archived; links
+    with no archived copy yet (failed, blocked, dead) are tried again. A linkvault JSON
+    export (`linkvault export --format json`) is restored as it is, without fetching.
+    With LINKVAULT_WORK_QUEUE=true the links are queued for `linkvault worker` instead.
+    Exits 0 when the run completed, whatever individual links did; 2 when an input cannot
+    be read; 3 with --no-wait when another command is writing to the data directory.
+    """
+    settings = fetch.settings()
+    exports = [source for source in sources if source != "-" and is_export(Path(source))]
+    lists = [source for source in sources if source not in exports]
+    loaded = _load_exports(exports)
+    results = _read_sources(lists) if lists else []
+    vault = Vault(settings)
+    try:
+        with writing(settings, "linkvault archive", no_wait):
+            for path, data in loaded:
+                report = vault.restore(data)
+                err.print(f"Restored from {escape(path)}: {report.describe()}")
+                for problem in report.problems:
+                    err.print(f"[yellow]warning[/] {escape(problem)}")
+            if not lists:
+                return
+            imported = vault.import_links(s for result in results for s in result.links)
+            tasks = tasks_to_archive(vault, imported.link_ids)
+            err.print(
+                f"{len(imported.link_ids)} links ({imported.new} new); "
+                f"{len(tasks)} to fetch, {len(imported.link_ids) - len(tasks)} already done."
+            )
+            summary = archive_or_queue(vault, tasks, watch=output.progress(err))
+            if isinstance(summary, Queued):
+                output.print_queued(err, summary)
+                return
+        output.print_summary(err, vault.store, imported.link_ids, summary)
+    except KeyboardInterrupt:
+        # Every finished link is already committed; the next run picks up the rest.
+        err.print("Interrupted. Links finished so far are saved; run the same command to go on.")
+        raise typer.Exit(130) from None
+    finally:
+        vault.close()
+
+
+def _load_exports(paths: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    loaded: list[tuple[str, dict[str, Any]]] = []
+    for path in paths:
+        try:
+            loaded.append((path, load_export(Path(path))))
+        except ExportError as exc:
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            err.print("Nothing was archived.")
+            raise typer.Exit(2) from None
+    return loaded
