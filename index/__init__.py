@@ -9,8 +9,8 @@ full-text search (index/postgres/) underneath; nothing backend-specific leaks ou
 
 At this level live what both backends share: the records and results (_types.py), the errors
 (_errors.py), the one query grammar (_syntax.py), the parameter limits (_request.py), snippet
-text (_text.py) and the backend protocol (backend.py). See index/README.md for the query
-syntax, limits and design notes.
+text (_text.py) and the backend protocol (backend.py). The query language is documented in
+docs/user-guide.md; limits and design notes in index/README.md.
 """
 
 from index._errors import IndexLocked, IndexUnavailable, QueryError, SearchBusy

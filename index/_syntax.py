@@ -2,7 +2,7 @@
 Whoosh backend compiles the tree into Whoosh queries, index/whoosh/_parse.py; the PostgreSQL
 backend into tsquery conditions, index/postgres/_query.py).
 
-The grammar is the one index/README.md documents, with Whoosh's precedence, so a query means
+The grammar is the one docs/user-guide.md documents, with Whoosh's precedence, so a query means
 the same on every backend: juxtaposition (implicit AND) binds loosest, then OR, then an
 explicit AND, then NOT and a leading "-". So `rust OR go memory` is `(rust OR go) memory`,
 as on the Whoosh backend (PostgreSQL's websearch_to_tsquery would read `rust OR (go memory)`).

@@ -28,7 +28,7 @@ class IndexRecord:
 
 @dataclass(slots=True)
 class SearchQuery:
-    """A user's search. ``text`` is untrusted; see ``index/README.md`` for the syntax."""
+    """A user's search. ``text`` is untrusted; see ``docs/user-guide.md`` for the syntax."""
 
     text: str
     page: int = 1

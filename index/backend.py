@@ -2,7 +2,7 @@
 
 Two backends, both complete: ``whoosh`` (SearchIndex, a folder beside the database; the
 default) and ``postgres`` (PostgresSearch, tables in linkvault's PostgreSQL database). They
-share the query language (index/README.md), the limits, the errors and the result types; the
+share the query language (docs/user-guide.md), the limits, the errors and the result types; the
 API tests run against both.
 """
 

@@ -6,7 +6,7 @@ its analysis, through a QueryParser configured like the one that used to parse t
 matching, scoring, snippets and suggestions are as they were. Whoosh's parser itself never sees
 the user's text.
 
-How the tree maps (see index/README.md for the syntax):
+How the tree maps (see docs/user-guide.md for the syntax):
 
 - A word without a field is searched in title and text, ``Or(title:w, text:w)``; ``section:``
   searches the section's words (the section_words field), ``domain:`` the exact host.
