@@ -1,7 +1,11 @@
 """The link-list importers, fuzzed: markdown, plain text and bookmark files in every common
 encoding, links hidden in garbage, random bytes, binary files and lines of several MB. The
 contract: a list of links and problems, or a SourceError for input unusable as a whole;
-never anything else. (test_sources.py has the examples and two never-raise properties.)"""
+never anything else. (test_read_source.py has two more never-raise properties.)
+
+One module on purpose: every property here draws from the same strategies (URLs, titles
+in each script, the three list formats) and checks the same contract (check_result), so
+splitting it would move a third of it into a helper module that only these tests use."""
 
 from __future__ import annotations
 

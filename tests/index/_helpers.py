@@ -1,4 +1,4 @@
-"""Records to index, for the index tests."""
+"""Records to index, for the index tests; and a PostgreSQL search database to index them in."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ import itertools
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+
+from archiver import Store, make_engine
+from archiver.models import Link
+from bench.postgres import PostgresServer
 from index import IndexRecord, SearchIndex
+from index.postgres import PostgresSearch
 
 _ids = itertools.count(1000)
 
@@ -43,5 +49,31 @@ def day(n: int) -> datetime:
 
 def add_all(index: SearchIndex, records: Iterable[IndexRecord]) -> None:
     with index.writer() as writer:
+        for r in records:
+            writer.add(r)
+
+
+# --- PostgreSQL --------------------------------------------------------------------------------
+
+
+def postgres_engine(server: PostgresServer) -> sa.Engine:
+    """A new database on `server` with linkvault's schema made."""
+    engine = make_engine(server.database())
+    Store(engine).create_schema()  # type: ignore[call-arg]
+    return engine
+
+
+def add_links(engine: sa.Engine, ids: Iterable[int]) -> None:
+    """search_documents.link_id references links: the links come first."""
+    with Store(engine).session() as session:  # type: ignore[call-arg]
+        for link_id in ids:
+            url = f"https://example.com/{link_id}"
+            session.add(Link(id=link_id, url=url, normalized_url=url))
+
+
+def index_all(backend: PostgresSearch, records: Iterable[IndexRecord]) -> None:
+    records = list(records)
+    add_links(backend.engine, [r.id for r in records])
+    with backend.writer() as writer:
         for r in records:
             writer.add(r)

@@ -1,4 +1,4 @@
-"""Real Whoosh indexes in tmp_path."""
+"""Real Whoosh indexes in tmp_path, and an empty PostgreSQL backend."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.postgres import PostgresServer
 from index import SearchIndex
+from index.postgres import PostgresSearch
+from tests.index._helpers import postgres_engine
 
 
 @pytest.fixture
@@ -20,3 +23,11 @@ def index(index_path: Path) -> Iterator[SearchIndex]:
     idx = SearchIndex(index_path, lock_timeout=5.0)
     yield idx
     idx.close()
+
+
+@pytest.fixture
+def pg(postgres_server: PostgresServer) -> Iterator[PostgresSearch]:
+    """An empty backend in a database of its own."""
+    engine = postgres_engine(postgres_server)
+    yield PostgresSearch(engine, lock_timeout=2.0)
+    engine.dispose()

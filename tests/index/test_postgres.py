@@ -1,38 +1,25 @@
-"""The PostgreSQL search backend on a real PostgreSQL: the query language mapped onto tsquery,
-hostile queries, facets, filters, escaping, huge documents, writing and rebuilding; and the
-same answers as the Whoosh index for the documented syntax."""
+"""The PostgreSQL search backend on a real PostgreSQL: hostile queries, bad parameters,
+facets, filters, escaping, suggestions and the time limit. (test_postgres_parity.py has the
+documented syntax on both backends, test_postgres_writing.py writing and rebuilding.)"""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import replace
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archiver import Store, make_engine
-from archiver.models import Link
 from bench.postgres import PostgresServer
 from index import (
-    IndexLocked,
-    IndexRecord,
     QueryError,
-    SearchIndex,
     SearchPage,
     SearchQuery,
-    inspect_backend,
-    open_search_backend,
 )
 from index import _syntax as syn
 from index.postgres import PostgresSearch
-from index.postgres._query import compile_tree
-from index.postgres._writer import LOCK_KEY
-from tests.index._helpers import day, record
+from tests.index._helpers import day, index_all, postgres_engine, record
 from tests.index.test_malformed import CASES, ERROR, QUERY_ALPHABET
 
 FIXTURE_ROWS = [
@@ -41,142 +28,12 @@ FIXTURE_ROWS = [
 ]
 
 
-def versioned(link_id: int, version: str, **fields: object) -> IndexRecord:
-    return replace(record(link_id, **fields), version=version)  # type: ignore[arg-type]
-
-
-def _engine(server: PostgresServer) -> sa.Engine:
-    engine = make_engine(server.database())
-    Store(engine).create_schema()  # type: ignore[call-arg]
-    return engine
-
-
-def add_links(engine: sa.Engine, ids: Iterable[int]) -> None:
-    """search_documents.link_id references links: the links come first."""
-    with Store(engine).session() as session:  # type: ignore[call-arg]
-        for link_id in ids:
-            url = f"https://example.com/{link_id}"
-            session.add(Link(id=link_id, url=url, normalized_url=url))
-
-
-def index_all(backend: PostgresSearch, records: Iterable[IndexRecord]) -> None:
-    records = list(records)
-    add_links(backend.engine, [r.id for r in records])
-    with backend.writer() as writer:
-        for r in records:
-            writer.add(r)
-
-
-@pytest.fixture
-def pg(postgres_server: PostgresServer) -> Iterator[PostgresSearch]:
-    """An empty backend in a database of its own."""
-    engine = _engine(postgres_server)
-    yield PostgresSearch(engine, lock_timeout=2.0)
-    engine.dispose()
-
-
-# -- the documented syntax, the same on both backends ----------------------------------------
-
-INTERPRETERS, TOOLS, DOCS = "Interpreters", "Memory tools", "docs.python.org"
-CORPUS = [
-    record(1, title="Python internals", text="The garbage collector and reference counting."),
-    record(2, title="Rust memory", text="Rust has no garbage collector; it uses ownership."),
-    record(3, title="Go memory model", text="The Go collector and goroutines, memory barriers."),
-    record(4, title="Threads", text="Threads and the GIL in CPython.", section=INTERPRETERS),
-    record(5, title="Parsing", text="Parsers, parsing and a parser generator.", domain=DOCS),
-    record(6, title="Collector of garbage", text="A title phrase: collector.", section=TOOLS),
-    record(7, title="GIL removal", text="No more global interpreter lock in threads.", domain=DOCS),
-]
-
-SYNTAX_QUERIES = [
-    ("python internals", [1]),
-    ("garbage collector", [1, 2, 6]),
-    ('"garbage collector"', [1, 2]),
-    ("collector -rust", [1, 3, 6]),
-    ("collector NOT rust", [1, 3, 6]),
-    ("rust OR go", [2, 3]),
-    ("(rust OR go) memory", [2, 3]),
-    ("rust OR go memory", [2, 3]),
-    ("collector OR threads gil", [4, 7]),
-    ("threads OR gil AND removal", [4, 7]),
-    ("pars*", [5]),
-    ("title:gil", [7]),
-    ("text:gil", [4]),
-    ("title:(rust memory)", [2]),
-    ('title:"collector of garbage"', [6]),
-    ("section:tools", [6]),
-    ("section:interpreters threads", [4]),
-    ("domain:docs.python.org", [5, 7]),
-    ("domain:DOCS.python.org parser", [5]),
-    ("-title:gil threads", [4]),
-    ("gil -", [4, 7]),
-    ("collector (rust OR go) -memory", [1, 6]),  # no page has all: any word
-    ("the collector", [1, 2, 3, 6]),
-]
-
-
-@pytest.fixture(scope="module")
-def both(
-    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[SearchIndex, PostgresSearch]]:
-    whoosh = SearchIndex(Path(tmp_path_factory.mktemp("syntax")) / "index")
-    with whoosh.writer() as writer:
-        for r in CORPUS:
-            writer.add(r)
-    engine = _engine(postgres_server)
-    pg = PostgresSearch(engine)
-    index_all(pg, CORPUS)
-    yield whoosh, pg
-    whoosh.close()
-    engine.dispose()
-
-
-@pytest.mark.parametrize(("query", "expected"), SYNTAX_QUERIES, ids=[q for q, _ in SYNTAX_QUERIES])
-def test_the_documented_syntax_means_the_same_on_both_backends(
-    both: tuple[SearchIndex, PostgresSearch], query: str, expected: list[int]
-) -> None:
-    for backend in both:
-        page = backend.search(SearchQuery(query, per_page=50))
-        assert sorted(hit.id for hit in page.hits) == expected, (type(backend).__name__, query)
-        assert page.total == len(expected)
-
-
-def test_queries_become_these_tsqueries(both: tuple[SearchIndex, PostgresSearch]) -> None:
-    _, pg = both
-    cases = {
-        "title:gil": "('gil':A)",
-        "text:gil": "('gil':B)",
-        "pars*": "('par':*)",
-        "title:pars*": "('par':*A)",
-        '"garbage collector"': "('garbag':A <-> 'collector':A | 'garbag':B <-> 'collector':B)",
-        '"garbage the collector"': "('garbag':A <2> 'collector':A | 'garbag':B <2> 'collector':B)",
-        "gil -rust": "(('gil') & !('rust'))",
-        "rust OR go memory": "((('rust') | ('go')) & ('memori'))",
-        "the rust": "('rust')",
-        "x-ray": "(('x') & ('ray'))",
-    }  # fmt: skip
-    with pg.engine.connect() as conn:
-        for query, expected in cases.items():
-            compiled = compile_tree(conn, syn.parse(syn.clean(query)))
-            assert compiled is not None
-            assert compiled.rank == expected, query
-
-
-def test_ranking_puts_title_matches_first_and_date_sort_newest_first(
-    both: tuple[SearchIndex, PostgresSearch],
-) -> None:
-    _, pg = both
-    page = pg.search(SearchQuery("collector"))
-    assert page.hits[0].id == 6  # in the title
-    assert all(hit.score > 0 for hit in page.hits)
-
-
 # -- hostile input --------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def searchable(postgres_server: PostgresServer) -> Iterator[PostgresSearch]:
-    engine = _engine(postgres_server)
+    engine = postgres_engine(postgres_server)
     pg = PostgresSearch(engine)
     index_all(pg, FIXTURE_ROWS)
     yield pg
@@ -362,7 +219,7 @@ def test_a_misspelling_gets_a_suggestion_and_a_prefix_has_limits(pg: PostgresSea
 
 
 def test_the_time_limit_gives_a_partial_page_not_an_error(postgres_server: PostgresServer) -> None:
-    engine = _engine(postgres_server)
+    engine = postgres_engine(postgres_server)
     try:
         hurried = PostgresSearch(engine, search_time_limit=0.000001)
         index_all(hurried, [record(1, text="quote")])
@@ -370,103 +227,3 @@ def test_the_time_limit_gives_a_partial_page_not_an_error(postgres_server: Postg
         assert page.timed_out and page.hits == []
     finally:
         engine.dispose()
-
-
-# -- writing ----------------------------------------------------------------------------------
-
-
-def test_huge_and_odd_documents_never_fail_a_write(pg: PostgresSearch) -> None:
-    # Distinct words: their tsvector is far past PostgreSQL's 1 MB limit.
-    huge = "needle " + " ".join(f"w{i:07d}q{i * 7919 % 100_003}" for i in range(150_000))
-    records = [
-        record(1, text=huge),
-        record(2, title="T" * 300_000 + " needle", text="nul\x00byte needle"),
-        record(3, text=("lorem ipsum " * 200_000) + " needle"),  # 2.4 MB, few words
-        record(4, text="needle " + "x" * 5000),  # a 5,000-letter "word"
-    ]
-    index_all(pg, records)
-    assert pg.doc_count() == 4
-    found = pg.search(SearchQuery("needle", per_page=10))
-    assert sorted(hit.id for hit in found.hits) == [1, 2, 4]  # 3: past the first 1M chars
-    assert pg.search(SearchQuery("w0000001q7919")).total == 1
-    assert pg.search(SearchQuery("nul byte")).total == 1
-
-
-def test_writer_batches_last_change_wins_and_cancel_drops(pg: PostgresSearch) -> None:
-    add_links(pg.engine, range(1, 6))
-    with pg.writer(batch_size=2) as writer:
-        writer.add(versioned(1, "a", text="first alpha"))
-        writer.add(versioned(1, "b", text="second beta"))
-        writer.add(record(2, text="alpha"))
-        writer.add(record(3, text="alpha"))  # a batch of 2 was written
-        writer.delete(3)
-    assert pg.indexed_versions() == {1: "b", 2: ""}
-    assert pg.search(SearchQuery("alpha")).total == 1
-    with pytest.raises(RuntimeError), pg.writer() as writer:
-        writer.add(record(4, text="alpha"))
-        raise RuntimeError
-    assert pg.indexed_ids() == {1, 2}
-    with pg.writer() as writer:
-        writer.add(record(99, text="alpha"))  # its link does not exist: skipped
-        writer.add(record(5, text="alpha"))
-    assert pg.indexed_ids() == {1, 2, 5}
-
-
-def test_rebuild_replaces_everything_and_keeps_the_first_of_repeated_ids(
-    pg: PostgresSearch,
-) -> None:
-    index_all(pg, [record(1, text="old words"), record(2, text="old words")])
-    add_links(pg.engine, [3])
-    count = pg.rebuild(
-        [record(3, text="new words"), record(3, text="other"), record(1, text="new")]
-    )
-    assert count == 2
-    assert pg.indexed_ids() == {1, 3}
-    assert pg.search(SearchQuery("old")).total == 0
-    assert pg.search(SearchQuery("other")).total == 0
-    assert pg.search(SearchQuery("new")).total == 2
-
-
-def test_a_second_writer_waits_for_the_lock_then_gives_up(pg: PostgresSearch) -> None:
-    add_links(pg.engine, [1])
-    held = threading.Event()
-    release = threading.Event()
-
-    def hold() -> None:
-        with pg.engine.begin() as conn:
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
-            held.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        held.wait(10)
-        with pytest.raises(IndexLocked, match="1 document"), pg.writer() as writer:
-            writer.add(record(1, text="words"))
-    finally:
-        release.set()
-        holder.join()
-    assert pg.search(SearchQuery("words")).total == 0
-
-
-def test_the_factory_and_check_helpers(pg: PostgresSearch, tmp_path: Path) -> None:
-    sqlite = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
-    with pytest.raises(ValueError, match="LINKVAULT_DATABASE_URL to be a PostgreSQL"):
-        open_search_backend("postgres", engine=sqlite)
-    with pytest.raises(ValueError, match="Unknown search backend"):
-        open_search_backend("elastic", engine=pg.engine)
-    assert open_search_backend("postgres", engine=pg.engine).name == "postgres"
-    index_all(pg, [versioned(7, "v7", text="words")])
-    health = inspect_backend("postgres", engine=pg.engine)
-    assert health.readable and health.versions == {7: "v7"} and not health.leftovers
-    assert pg.size_bytes() > 0
-    with pg.engine.begin() as conn:
-        conn.execute(sa.text("ALTER TABLE search_documents RENAME TO moved"))
-    assert "linkvault migrate" in (inspect_backend("postgres", engine=pg.engine).problem or "")
-
-
-def test_dates_come_back_in_utc(pg: PostgresSearch) -> None:
-    when = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-    index_all(pg, [record(1, text="dated", archived_at=when.replace(tzinfo=None))])
-    assert pg.search(SearchQuery("dated")).hits[0].archived_at == when
