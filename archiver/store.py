@@ -2,7 +2,7 @@
 
 `Store` owns the engine and hands out its parts, each with one job: `links` (import, what to
 fetch, recording results: archiver/links.py), `runs` (runs and status reports:
-archiver/runs.py) and `index` (index bookkeeping: archiver/index_bookkeeping.py).
+archiver/runs.py) and `index_bookkeeping` (archiver/index_bookkeeping.py).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class Store(Database):
         super().__init__(engine)
         self.links = Links(engine, rot)
         self.runs = Runs(engine)
-        self.index = IndexBookkeeping(engine)
+        self.index_bookkeeping = IndexBookkeeping(engine)
 
     @property
     def rot(self) -> RotPolicy:

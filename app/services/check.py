@@ -152,7 +152,7 @@ def _add_index_health(report: CheckReport, health: IndexHealth) -> None:
 def _compare(vault: Vault, health: IndexHealth, report: CheckReport) -> None:
     expected = {
         link.id: record_version(link, snapshot)
-        for link, snapshot in vault.store.index.searchable(with_text=False)
+        for link, snapshot in vault.store.index_bookkeeping.searchable(with_text=False)
     }
     indexed = health.versions
     report.searchable = len(expected)
@@ -160,5 +160,5 @@ def _compare(vault: Vault, health: IndexHealth, report: CheckReport) -> None:
     report.missing = sorted(expected.keys() - indexed.keys())
     report.extra = sorted(indexed.keys() - expected.keys())
     report.stale = sorted(i for i in expected.keys() & indexed.keys() if expected[i] != indexed[i])
-    flagged = set(vault.store.index.ids_needing_index())
+    flagged = set(vault.store.index_bookkeeping.ids_needing_index())
     report.pending = sorted(flagged - set(report.missing) - set(report.stale) - set(report.extra))

@@ -53,7 +53,7 @@ def _version(snapshot_id: int, fields: dict[str, Any]) -> str:
 
 def records(store: Store, link_ids: Iterable[int] | None = None) -> Iterator[IndexRecord]:
     ids = None if link_ids is None else list(link_ids)
-    for link, snapshot in store.index.searchable(ids):
+    for link, snapshot in store.index_bookkeeping.searchable(ids):
         yield to_record(link, snapshot)
 
 
@@ -61,7 +61,7 @@ def index_links(store: Store, index: SearchBackend, link_ids: list[int]) -> int:
     """Writes these links' current copies to the index, then marks them indexed."""
     if not link_ids:
         return 0
-    searchable = store.index.searchable_ids()
+    searchable = store.index_bookkeeping.searchable_ids()
     written = 0
     with index.writer() as writer:
         for record in records(store, [i for i in link_ids if i in searchable]):
@@ -71,22 +71,22 @@ def index_links(store: Store, index: SearchBackend, link_ids: list[int]) -> int:
             if link_id not in searchable:
                 writer.delete(link_id)
     # Only after the index commit: a crash before this line leaves them marked for a re-run.
-    store.index.mark_indexed(link_ids)
+    store.index_bookkeeping.mark_indexed(link_ids)
     return written
 
 
 def sync_index(store: Store, index: SearchBackend) -> int:
     """Repairs what an interrupted run left behind: missing, stale or extra documents."""
-    searchable = store.index.searchable_ids()
+    searchable = store.index_bookkeeping.searchable_ids()
     indexed = index.indexed_ids()
-    stale = set(store.index.ids_needing_index())
+    stale = set(store.index_bookkeeping.ids_needing_index())
     todo = sorted(stale | (searchable - indexed) | (indexed - searchable))
     return index_links(store, index, todo)
 
 
 def rebuild_index(store: Store, index: SearchBackend) -> int:
     count = index.rebuild(records(store))
-    store.index.mark_indexed(store.index.ids_needing_index())
+    store.index_bookkeeping.mark_indexed(store.index_bookkeeping.ids_needing_index())
     return count
 
 

@@ -123,7 +123,7 @@ def test_an_unchanged_page_costs_a_304_and_no_extraction(
     )
     local_site.route("/stable", handler=page)
     link_id = archive(store, local_site.url("/stable"))
-    store.index.mark_indexed([link_id])
+    store.index_bookkeeping.mark_indexed([link_id])
 
     done, extracted = refresh(store)
 
@@ -193,7 +193,7 @@ def test_removed_page_is_dead_and_keeps_its_copy(store: Store, local_site: Local
     page = EditablePage("Doomed", pages.filler("doomed pages"))
     local_site.route("/doomed", handler=page)
     link_id = archive(store, local_site.url("/doomed"))
-    store.index.mark_indexed([link_id])
+    store.index_bookkeeping.mark_indexed([link_id])
     copy = link(store, link_id).snapshot_id
 
     page.fail(404)
