@@ -77,7 +77,18 @@ class SearchPage:
 
 class CommitsOnExit:
     """The `with` behaviour both index writers share: on leaving the block, close (commit what
-    is queued), or cancel (drop it) when the block raised."""
+    is queued), or cancel (drop it) when the block raised; and their batching settings."""
+
+    def _batching(self, batch_size: int, commit_interval: float, lock_timeout: float) -> None:
+        """Commit after ``batch_size`` changes or ``commit_interval`` seconds, whichever
+        comes first; wait up to ``lock_timeout`` seconds for the index's write lock."""
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if commit_interval <= 0:
+            raise ValueError("commit_interval must be positive")
+        self._batch_size = batch_size
+        self._commit_interval = commit_interval
+        self._lock_timeout = lock_timeout
 
     def close(self) -> None:
         raise NotImplementedError

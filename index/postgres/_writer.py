@@ -179,14 +179,8 @@ class PostgresWriter(CommitsOnExit):
         commit_interval: float = 2.0,
         lock_timeout: float = 60.0,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
-        if commit_interval <= 0:
-            raise ValueError("commit_interval must be positive")
+        self._batching(batch_size, commit_interval, lock_timeout)
         self._engine = engine
-        self._batch_size = batch_size
-        self._commit_interval = commit_interval
-        self._lock_timeout = lock_timeout
         self._pending: dict[int, IndexRecord | None] = {}
         self._first_at = 0.0
         self._closed = False

@@ -46,15 +46,9 @@ class IndexWriter(CommitsOnExit):
         commit_interval: float = 2.0,
         lock_timeout: float = 60.0,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
-        if commit_interval <= 0:
-            raise ValueError("commit_interval must be positive")
+        self._batching(batch_size, commit_interval, lock_timeout)
         self._store = store
         self._on_commit = on_commit
-        self._batch_size = batch_size
-        self._commit_interval = commit_interval
-        self._lock_timeout = lock_timeout
         # Bounded: if indexing falls behind, add() waits instead of holding every article.
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2 * batch_size)
         self._error: IndexUnavailable | None = None
