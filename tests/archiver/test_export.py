@@ -164,7 +164,9 @@ def test_json_export_restores_everything_into_an_empty_store(
         for link in s2.scalars(select(Link).where(Link.snapshot_id.is_not(None))):
             current = s2.get(Snapshot, link.snapshot_id)
             assert current is not None and current.link_id == link.id
-    assert set(fresh.index.ids_needing_index()) == fresh.index.searchable_ids()
+    assert (
+        set(fresh.index_bookkeeping.ids_needing_index()) == fresh.index_bookkeeping.searchable_ids()
+    )
     fresh.engine.dispose()
 
 
