@@ -1,10 +1,10 @@
 """What linkvault does, once for the command line, the HTTP service and the worker.
 
 `Vault` is the composition root (settings in; the store, the index and runs out); each use
-case lives in one module: `archiving` (import, archive or queue, refresh or queue), `indexing`
-(keep the index in step, reindex), `check` (check and repair), `worker` (work the queue),
-`queries` and `diffs` (what the pages and the API read), `runlock` (one writing command per
-data directory).
+case lives in one module: `archiving` (import, archive or queue, refresh or queue),
+`indexing` (keep the index in step, reindex), `check` (check and repair), `exporting`
+(markdown, JSON, WARC), `worker` (work the queue), `queries` and `diffs` (what the pages and
+the API read), `runlock` (one writing command per data directory).
 """
 
 from app.services.archiving import (
@@ -15,12 +15,16 @@ from app.services.archiving import (
     tasks_to_refresh,
 )
 from app.services.check import CheckReport, check, repair
+from app.services.exporting import Exported, ExportFormat, ExportRefused, export
 from app.services.indexing import rebuild_index, records, sync_index
 from app.services.vault import Vault
 from app.services.worker import Worker, WorkerOptions, WorkerReport, work_queue
 
 __all__ = [
     "CheckReport",
+    "ExportFormat",
+    "ExportRefused",
+    "Exported",
     "Queued",
     "Vault",
     "Worker",
@@ -28,6 +32,7 @@ __all__ = [
     "WorkerReport",
     "archive_or_queue",
     "check",
+    "export",
     "rebuild_index",
     "records",
     "refresh_or_queue",
