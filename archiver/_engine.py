@@ -3,6 +3,9 @@ transactions on it that every part of the store reads and writes through."""
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,13 +33,30 @@ def make_engine(url: str) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    _use_wal(cursor)
     # NORMAL is durable in WAL mode except for the last transactions on power loss,
     # never corrupting; FULL would fsync every link.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """WAL is kept in the file: the first connection to a new database switches it, the
+    others find it set. Switching needs the file to itself, and when several new connections
+    try at once SQLite answers "locked" at once instead of waiting out the busy timeout (its
+    busy handler would deadlock them), so processes starting together on a new database
+    (workers, web replicas) failed now and then. Try again, as a writer would wait."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.005, 0.05))  # spread the retries out
 
 
 class Database:
