@@ -24,6 +24,7 @@ from __future__ import annotations
 from archiver._engine import make_engine
 from archiver._version import __version__
 from archiver.config import FetchConfig
+from archiver.document import Document, DocumentError
 from archiver.export import write_json, write_markdown
 from archiver.index_bookkeeping import IndexBookkeeping
 from archiver.links import Links
@@ -72,6 +73,8 @@ __all__ = [
     "Check",
     "ExportError",
     "FetchConfig",
+    "Document",
+    "DocumentError",
     "ImportCounts",
     "ImportResult",
     "IndexBookkeeping",

@@ -14,6 +14,7 @@ from typing import Final, Literal
 from archiver._charset import decode, normalize_charset, sniff_bom
 from archiver._html import HtmlOptions, extract_html
 from archiver._pdf import extract_pdf
+from archiver.document import Document
 
 __all__ = [
     "EXTRACTOR_OPTIONS",
@@ -66,6 +67,9 @@ class Extracted:
     # Why there is no text ("image/png has no text to extract", "PDF is encrypted ..."), or a
     # note on partial text ("only the first 300 of 2000 pages were extracted").
     error: str | None = None
+    # The structured copy the reader shows (archiver/document.py); None where the page gave
+    # none. Search indexes ``text``, never this.
+    document: Document | None = None
 
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/vnd.wap.xhtml+xml"})
