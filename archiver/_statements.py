@@ -74,4 +74,6 @@ PAGE_FIELDS = (
     "sitename",
     "description",
     "language",
+    "document",
+    "extracted_with",
 )

@@ -63,6 +63,7 @@ SNAPSHOT_FIELDS = (
     "language",
     "headers",
     "text",
+    "extracted_with",
 )
 CHECK_FIELDS = ("checked_at", "status", "http_status", "error", "changed")
 
@@ -133,6 +134,8 @@ def link_json(record: LinkRecord) -> dict[str, Any]:
     data["snapshots"] = []
     for snap in record.snapshots:
         item = {name: _plain(getattr(snap, name)) for name in SNAPSHOT_FIELDS}
+        # The structured copy as the JSON it is, not a string inside a string.
+        item["document"] = None if snap.document is None else json.loads(snap.document)
         # Bodies of types with no text (images) are not kept: null, not an empty body.
         kept = bool(snap.raw) or snap.size == 0
         item["body_base64"] = base64.b64encode(decompress(snap.raw)).decode() if kept else None

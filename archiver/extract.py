@@ -18,6 +18,7 @@ from archiver.document import Document
 
 __all__ = [
     "EXTRACTOR_OPTIONS",
+    "EXTRACTOR_VERSION",
     "Extracted",
     "HtmlOptions",
     "decode_html",
@@ -26,6 +27,11 @@ __all__ = [
 ]
 
 Kind = Literal["html", "pdf", "text", "unsupported"]
+
+# Stored with each snapshot (snapshots.extracted_with). Raise it whenever a change to
+# extraction changes what it gives for the same bytes: `linkvault reextract` redoes the
+# snapshots made by an older version, from their stored bodies.
+EXTRACTOR_VERSION: Final = 1
 
 # Chosen with bench/extract_eval.py (26 hand-made pages; token F1; CPU ms/page on one core,
 # whole pipeline with metadata; "heavy" = the pages plus the inline JSON/CSS/menus real pages

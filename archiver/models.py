@@ -140,6 +140,11 @@ class Snapshot(Base):
     description: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text, default="")
+    # The structured copy the reader shows (archiver/document.py, as JSON); None where the
+    # page gave none or the snapshot predates it (`linkvault reextract` makes it).
+    document: Mapped[str | None] = mapped_column(Text)
+    # archiver.extract.EXTRACTOR_VERSION that made text and document; None: before versions.
+    extracted_with: Mapped[int | None] = mapped_column(Integer)
     # zlib-compressed raw body, so text can be re-extracted without refetching.
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

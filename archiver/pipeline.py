@@ -61,7 +61,7 @@ def process_page(result: FetchResult) -> StoredPage:
     """Extraction worker: text, metadata, hash and compressed body, off the event loop."""
     # Imported here: trafilatura and lxml take most of a second to import, which every
     # command paid (search, status, a refresh of 304s) though only the workers extract.
-    from archiver.extract import extract
+    from archiver.extract import EXTRACTOR_VERSION, extract
 
     extracted = extract(result.body, result.content_type, result.final_url, result.charset)
     kind = extracted.kind
@@ -88,6 +88,8 @@ def process_page(result: FetchResult) -> StoredPage:
         sitename=extracted.sitename,
         description=extracted.description,
         language=extracted.language,
+        document=extracted.document.to_json() if extracted.document else None,
+        extracted_with=EXTRACTOR_VERSION,
     )
 
 

@@ -93,6 +93,8 @@ class StoredPage:
     description: str | None
     language: str | None
     error: str | None = None  # why there is no text, for unsupported pages
+    document: str | None = None  # the structured copy as JSON (archiver/document.py)
+    extracted_with: int | None = None  # archiver.extract.EXTRACTOR_VERSION
 
 
 def compress(body: bytes) -> bytes:

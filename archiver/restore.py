@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from archiver.document import Document, DocumentError
 from archiver.export import EXPORT_FORMAT, EXPORT_VERSION
 from archiver.models import Check, Link, LinkStatus, Snapshot
 from archiver.records import compress
@@ -185,9 +186,30 @@ def _snapshot(link: Link, item: Mapping[str, Any], report: RestoreReport) -> Sna
         description=item.get("description"),
         language=item.get("language"),
         text=item.get("text") or "",
+        document=_document(link, item, report),
+        extracted_with=_version(item.get("extracted_with")),
         raw=compress(body) if body else b"",
         headers=dict(item.get("headers") or {}),
     )
+
+
+def _document(link: Link, item: Mapping[str, Any], report: RestoreReport) -> str | None:
+    """The snapshot's structured copy, checked: an export is untrusted input, and the reader
+    renders this. One that does not check out is left out (reextract can make it again)."""
+    data = item.get("document")
+    if data is None:
+        return None
+    try:
+        return Document.from_data(data).to_json()
+    except DocumentError as exc:
+        report.problems.append(
+            f"{link.url}: snapshot {item.get('id')}: {exc} (restored without it)"
+        )
+        return None
+
+
+def _version(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _text(value: Any) -> str:

@@ -17,6 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver import Store, decompress, make_engine
 from archiver.config import FetchConfig
+from archiver.document import Document
 from archiver.export import write_json, write_markdown
 from archiver.models import Check, Link, Snapshot
 from archiver.pipeline import Pipeline
@@ -195,6 +196,65 @@ def test_restoring_into_a_store_with_links_keeps_them(
         assert snap is not None and snap.link_id == gzipped.id
         assert b"compressed bodies" in decompress(snap.raw)
     other.engine.dispose()
+
+
+ARTICLE = Document(
+    [
+        {"t": "h", "level": 2, "c": ["The ", {"t": "code", "text": "dis"}, " module"]},
+        {
+            "t": "pre",
+            "text": "def add(a, b):\n    return a + b\n\ndis.dis(add)\n",
+            "lang": "python",
+        },
+        {"t": "p", "c": [{"t": "a", "href": "https://docs.python.org/3/", "c": ["docs"]}]},
+    ]
+)
+
+
+def test_json_export_carries_the_structured_copy(archived: Store, tmp_path: Path) -> None:
+    with archived.session() as session:
+        session.execute(update(Snapshot).values(document=ARTICLE.to_json(), extracted_with=1))
+    buffer = io.StringIO()
+    write_json(archived, buffer)
+    data = json.loads(buffer.getvalue())
+    assert data["links"][0]["snapshots"][0]["document"] == ARTICLE.to_data()
+
+    fresh = new_store(tmp_path / "fresh.db")
+    report = restore_export(fresh, data)
+    assert report.problems == []
+    assert all_rows(fresh) == all_rows(archived)
+    with fresh.session() as session:
+        stored = session.scalars(select(Snapshot.document)).all()
+    assert stored and all(Document.from_json(text) == ARTICLE for text in stored)
+    fresh.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"v": 1, "blocks": [{"t": "script", "text": "alert(1)"}]},
+        {"v": 1, "blocks": [{"t": "p", "c": [{"t": "a", "href": "javascript:alert(1)"}]}]},
+        {"v": 1, "blocks": [{"t": "figure", "src": "data:image/png;base64,AAAA"}]},
+        {"v": 1, "blocks": [{"t": "h", "level": 9, "c": []}]},
+        {"v": 2, "blocks": []},
+        "<p onclick=alert(1)>",
+    ],
+    ids=["unknown-block", "javascript-link", "data-image", "bad-level", "newer", "markup"],
+)
+def test_a_structured_copy_that_does_not_check_out_is_left_out(
+    archived: Store, tmp_path: Path, document: Any
+) -> None:
+    buffer = io.StringIO()
+    write_json(archived, buffer)
+    data = json.loads(buffer.getvalue())
+    data["links"][0]["snapshots"][0]["document"] = document
+    fresh = new_store(tmp_path / "fresh.db")
+    report = restore_export(fresh, data)
+    assert report.snapshots == 5 and len(report.problems) == 1
+    assert "restored without it" in report.problems[0]
+    with fresh.session() as session:
+        assert session.scalars(select(Snapshot.document)).all() == [None] * 5
+    fresh.engine.dispose()
 
 
 def test_a_malformed_export_changes_nothing(archived: Store, tmp_path: Path) -> None:
