@@ -38,9 +38,11 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 # Upgrade the lock files to the newest releases that pyproject.toml allows (pip-tools, in a
-# venv of its own); then `make test` and commit requirements/.
+# venv of its own); then `make test` and commit requirements/. After adding a dependency to
+# pyproject.toml, `make lock UPGRADE=` pins it (and what it needs) and keeps every other pin.
 LOCK_VENV := .venv-lock
-PIP_COMPILE := $(LOCK_VENV)/bin/pip-compile -q --upgrade --generate-hashes --allow-unsafe \
+UPGRADE := --upgrade
+PIP_COMPILE := $(LOCK_VENV)/bin/pip-compile -q $(UPGRADE) --generate-hashes --allow-unsafe \
 	--strip-extras --no-emit-index-url --no-emit-find-links \
 	--build-deps-for wheel --build-deps-for editable
 lock:
