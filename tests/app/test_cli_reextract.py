@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from app.services.runlock import exclusive_run
 from archiver.extract import EXTRACTOR_VERSION, extract
 from tests.app.test_cli_archive import linkvault, serve_list
 from tests.support import pages
@@ -139,52 +140,98 @@ def test_unknown_url_is_an_error(local_site: LocalSite, tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.timeout(300)
-def test_sigkill_halfway_then_rerun_completes(local_site: LocalSite, tmp_path: Path) -> None:
-    count = 60
-    # Long pages, so that extracting them all takes a few seconds.
-    for i in range(count):
+LONG_PAGES = 60
+DONE = "select count(*) from snapshots where extracted_with is not null"
+
+
+def _long_archive(local_site: LocalSite, tmp_path: Path) -> Path:
+    """An archive of long pages, so that extracting them all again takes a few seconds, made
+    to look as if an older linkvault extracted them."""
+    for i in range(LONG_PAGES):
         topic = f"topic {i}"
         body = pages.article(topic, *[pages.filler(topic, 40) for _ in range(12)])
         local_site.route(f"/page-{i}", body.encode())
     listing = tmp_path / "list.txt"
-    listing.write_text("\n".join(local_site.url(f"/page-{i}") for i in range(count)) + "\n")
+    listing.write_text("\n".join(local_site.url(f"/page-{i}") for i in range(LONG_PAGES)) + "\n")
     data = tmp_path / "data"
     assert linkvault(data, "archive", str(listing)).returncode == 0
-    db = data / "linkvault.db"
-    _as_if_archived_by_an_older_linkvault(db)
-    requests_before = local_site.hits()
+    _as_if_archived_by_an_older_linkvault(data / "linkvault.db")
+    return data
 
+
+def _start_reextract(data: Path) -> subprocess.Popen[str]:
     env = dict(os.environ, LINKVAULT_DATA_DIR=str(data), LINKVAULT_EXTRACT_WORKERS="1")
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "app", "reextract"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # the extraction workers are killed with it
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the extraction workers can be killed with it
     )
-    query = "select count(*) from snapshots where extracted_with is not null"
+
+
+def _done(db: Path) -> int:
+    try:
+        return int(_rows(db, DONE)[0][0])  # type: ignore[call-overload]
+    except sqlite3.OperationalError:
+        return 0  # locked for a moment by the writer
+
+
+def _wait_until_some_done(db: Path) -> None:
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if _rows(db, query)[0][0] >= 1:
-                break
-        except sqlite3.OperationalError:
-            pass
+    while time.monotonic() < deadline and _done(db) < 1:
         time.sleep(0.02)
+
+
+@pytest.mark.timeout(300)
+def test_sigkill_halfway_then_rerun_completes(local_site: LocalSite, tmp_path: Path) -> None:
+    data = _long_archive(local_site, tmp_path)
+    db = data / "linkvault.db"
+    requests_before = local_site.hits()
+    proc = _start_reextract(data)
+    _wait_until_some_done(db)
     os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done = int(_rows(db, query)[0][0])  # type: ignore[call-overload]
-    assert 0 < done < count
+    proc.communicate()
+    done = _done(db)
+    assert 0 < done < LONG_PAGES
 
     result = linkvault(data, "reextract")
     assert result.returncode == 0, result.stderr
-    assert f"{count - done} snapshots to re-extract" in result.stderr
-    assert _rows(
+    # Only what the killed run had not stored is done again.
+    assert f"{LONG_PAGES - done} snapshots to re-extract" in result.stderr
+    current = _rows(
         db, "select count(*) from snapshots where extracted_with = ?", EXTRACTOR_VERSION
-    ) == [(count,)]
+    )
+    assert current == [(LONG_PAGES,)]
     with sqlite3.connect(db) as conn:
         assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
     assert local_site.hits() == requests_before
     found = json.loads(linkvault(data, "search", "topic", "--json", "--limit", "100").stdout)
-    assert found["total"] == count
+    assert found["total"] == LONG_PAGES
+
+
+@pytest.mark.timeout(300)
+def test_sigterm_keeps_what_finished(local_site: LocalSite, tmp_path: Path) -> None:
+    data = _long_archive(local_site, tmp_path)
+    db = data / "linkvault.db"
+    proc = _start_reextract(data)
+    _wait_until_some_done(db)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "finished so far are saved" in stderr
+    assert "Traceback" not in stderr
+    done = _done(db)
+    assert 0 < done < LONG_PAGES
+    result = linkvault(data, "reextract")
+    assert result.returncode == 0, result.stderr
+    assert f"{LONG_PAGES - done} snapshots to re-extract" in result.stderr
+
+
+def test_no_wait_while_another_command_writes(local_site: LocalSite, tmp_path: Path) -> None:
+    data, _ = _archive(local_site, tmp_path)
+    with exclusive_run(data, "linkvault archive", wait=False):
+        refused = linkvault(data, "reextract", "--no-wait")
+    assert refused.returncode == 3, refused.stderr
+    assert "try again when it has finished" in refused.stderr
