@@ -12,6 +12,7 @@ import sys
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ from tests.support.site import LocalSite
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-def _rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+def _rows(db: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql, params).fetchall()
 
@@ -79,7 +80,7 @@ def test_reextract_an_older_archive_without_fetching(local_site: LocalSite, tmp_
         if not raw:
             assert document is None
             continue
-        expected = extract(zlib.decompress(raw), content_type, url)  # type: ignore[arg-type]
+        expected = extract(zlib.decompress(raw), content_type, url)
         # Right before and after extraction gives a structured copy.
         assert (document is not None) == (expected.document is not None)
         if expected.document is not None:
@@ -173,7 +174,7 @@ def _start_reextract(data: Path) -> subprocess.Popen[str]:
 
 def _done(db: Path) -> int:
     try:
-        return int(_rows(db, DONE)[0][0])  # type: ignore[call-overload]
+        return int(_rows(db, DONE)[0][0])
     except sqlite3.OperationalError:
         return 0  # locked for a moment by the writer
 
