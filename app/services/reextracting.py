@@ -169,7 +169,8 @@ class _Run:
         self._flushed_at = time.monotonic()
 
     def go(self, snapshot_ids: Sequence[int]) -> None:
-        in_flight: dict[Future[StoredPage], StoredBody] = {}
+        # Each future with its body and the pool it went to (a broken pool is replaced once).
+        in_flight: dict[Future[StoredPage], tuple[StoredBody, ProcessPoolExecutor]] = {}
         bodies = self._bodies(snapshot_ids)
         limit = self._workers * 2
         exhausted = False
@@ -182,11 +183,12 @@ class _Run:
                     self._owners[body.snapshot_id] = body.link_id
                     self._skipped.append(body.snapshot_id)
                 else:
-                    in_flight[self._pool.submit(reextract_body, body)] = body
+                    future = self._pool.submit(reextract_body, body)
+                    in_flight[future] = (body, self._pool)
             if in_flight:
                 finished, _ = wait(in_flight, timeout=_BATCH_SECONDS, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    self._finished(future, in_flight.pop(future))
+                    self._finished(future, *in_flight.pop(future))
             self._flush(force=False)
 
     def _bodies(self, snapshot_ids: Sequence[int]) -> Iterator[StoredBody]:
@@ -194,14 +196,18 @@ class _Run:
         for start in range(0, len(snapshot_ids), step):
             yield from self._links.stored_bodies(snapshot_ids[start : start + step])
 
-    def _finished(self, future: Future[StoredPage], body: StoredBody) -> None:
+    def _finished(
+        self, future: Future[StoredPage], body: StoredBody, pool: ProcessPoolExecutor
+    ) -> None:
         try:
             page = future.result()
         except BrokenProcessPool:
-            # A worker died (out of memory, a crash in lxml): a fresh pool for the rest. The
-            # snapshots it held stay as they were and the next run tries them again.
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = extraction_pool(self._workers)
+            # A worker died (out of memory, a crash in lxml): a fresh pool for the rest, made
+            # once however many snapshots the broken one held. They stay as they were and the
+            # next run tries them again.
+            if pool is self._pool:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = extraction_pool(self._workers)
             self._report(body.snapshot_id, body.link_id, Outcome.FAILED)
             return
         except Exception:
