@@ -10,6 +10,7 @@ public modules (no leading underscore), which other packages may also import dir
 - models, schema: the tables and their migrations
 - pipeline, fetch, extract: fetching and extracting pages
 - queue, refresh, rot: the shared work queue, what to re-check, when a link is dead
+- reextract: extracting stored snapshots again from their stored bodies, without fetching
 - export, warc, restore: exports and restoring one
 - urls, config
 
@@ -27,7 +28,7 @@ from archiver.config import FetchConfig
 from archiver.document import Document, DocumentError
 from archiver.export import write_json, write_markdown
 from archiver.index_bookkeeping import IndexBookkeeping
-from archiver.links import Links
+from archiver.links import Links, Reextracted, StoredBody
 from archiver.models import Check, Link, LinkStatus, Run, Snapshot
 from archiver.pipeline import LinkDone, Pipeline, RunSummary
 from archiver.queue import (
@@ -50,6 +51,7 @@ from archiver.records import (
     compress,
     decompress,
 )
+from archiver.reextract import extraction_pool, reextract_body
 from archiver.refresh import RefreshSelection, refresh_tasks
 from archiver.restore import ExportError, RestoreReport, is_export, load_export, restore_export
 from archiver.rot import RotPolicy
@@ -87,6 +89,7 @@ __all__ = [
     "Pipeline",
     "QueueCounts",
     "QueueStore",
+    "Reextracted",
     "RefreshSelection",
     "RestoreReport",
     "RotPolicy",
@@ -98,6 +101,7 @@ __all__ = [
     "SourceError",
     "SourceProblem",
     "Store",
+    "StoredBody",
     "StoredPage",
     "WorkQueue",
     "__version__",
@@ -107,6 +111,7 @@ __all__ = [
     "decompress",
     "domain_of",
     "enqueue",
+    "extraction_pool",
     "is_export",
     "is_http_url",
     "load_export",
@@ -118,6 +123,7 @@ __all__ = [
     "parse_text",
     "queue_counts",
     "read_source",
+    "reextract_body",
     "refresh_tasks",
     "restore_export",
     "write_json",

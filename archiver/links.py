@@ -4,10 +4,11 @@ each fetch brought (a new snapshot, an unchanged copy, a failure) with its check
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from archiver._engine import Database
@@ -21,7 +22,7 @@ from archiver._statements import (
     PAGE_FIELDS,
     UPDATE_LINK,
 )
-from archiver.models import Check, Link, LinkStatus, utcnow
+from archiver.models import Check, Link, LinkStatus, Snapshot, utcnow
 from archiver.records import (
     ImportCounts,
     LinkSpec,
@@ -32,7 +33,45 @@ from archiver.records import (
 )
 from archiver.rot import RotPolicy
 
-__all__ = ["Links"]
+__all__ = ["Links", "Reextracted", "StoredBody"]
+
+# What re-extraction rewrites of a snapshot: what extraction makes, never what was fetched.
+_EXTRACTED_FIELDS = (
+    "kind",
+    "text",
+    "title",
+    "author",
+    "published",
+    "sitename",
+    "description",
+    "language",
+    "document",
+    "extracted_with",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBody:
+    """A snapshot's fetched body and what came with it, for extracting it again."""
+
+    snapshot_id: int
+    link_id: int
+    final_url: str
+    http_status: int | None
+    content_type: str | None
+    headers: dict[str, str]
+    raw_compressed: bytes  # empty: no body kept (an image, an archive)
+
+
+@dataclass(frozen=True, slots=True)
+class Reextracted:
+    """One snapshot extracted again: did its text or title change, and is it its link's
+    current copy (the one the index holds)?"""
+
+    snapshot_id: int
+    link_id: int
+    text_changed: bool
+    current: bool
 
 
 class Links(Database):
@@ -225,6 +264,97 @@ class Links(Database):
             )
             self._recorded(session.connection(), [link_id])
         return result
+
+    # -- re-extraction ----------------------------------------------------------------------
+
+    def snapshots_to_reextract(
+        self, link_ids: Sequence[int] | None = None, *, older_than: int | None = None
+    ) -> list[int]:
+        """Snapshot ids, oldest first: those extracted before version ``older_than`` (or
+        before versions were kept), every one if it is None; of these links only if given."""
+        query = select(Snapshot.id).order_by(Snapshot.id)
+        if older_than is not None:
+            query = query.where(
+                or_(Snapshot.extracted_with.is_(None), Snapshot.extracted_with < older_than)
+            )
+        with self.session() as session:
+            if link_ids is None:
+                return list(session.scalars(query))
+            ids: list[int] = []
+            wanted = sorted(set(link_ids))
+            for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
+                chunk = wanted[start : start + 500]
+                ids += session.scalars(query.where(Snapshot.link_id.in_(chunk)))
+            return sorted(ids)
+
+    def stored_bodies(self, snapshot_ids: Sequence[int]) -> list[StoredBody]:
+        """These snapshots' bodies (compressed, as stored), in the order given."""
+        query = select(
+            Snapshot.id,
+            Snapshot.link_id,
+            Snapshot.final_url,
+            Snapshot.http_status,
+            Snapshot.content_type,
+            Snapshot.headers,
+            Snapshot.raw,
+        )
+        found: dict[int, StoredBody] = {}
+        with self.session() as session:
+            for start in range(0, len(snapshot_ids), 500):
+                chunk = list(snapshot_ids[start : start + 500])
+                for row in session.execute(query.where(Snapshot.id.in_(chunk))):
+                    found[row.id] = StoredBody(
+                        snapshot_id=row.id,
+                        link_id=row.link_id,
+                        final_url=row.final_url,
+                        http_status=row.http_status,
+                        content_type=row.content_type,
+                        headers=dict(row.headers or {}),
+                        raw_compressed=row.raw or b"",
+                    )
+        return [found[i] for i in snapshot_ids if i in found]
+
+    def record_reextractions(
+        self, pages: Sequence[tuple[int, StoredPage]], skipped: Sequence[int] = (), version: int = 0
+    ) -> list[Reextracted]:
+        """Stores what extracting these snapshots' bodies again gave, in one commit; marks
+        ``skipped`` (no body to extract) as done by ``version``. A link whose current
+        snapshot's text or title changed is marked for the index in the same commit.
+
+        The fetch itself (body, hash, headers, when) stays as it was: the snapshot still
+        records that fetch, only read better."""
+        done: list[Reextracted] = []
+        if not pages and not skipped:
+            return done
+        with self.engine.begin() as conn:
+            for snapshot_id, page in pages:
+                before = conn.execute(
+                    select(Snapshot.link_id, Snapshot.text, Snapshot.title, Link.snapshot_id)
+                    .join(Link, Link.id == Snapshot.link_id)
+                    .where(Snapshot.id == snapshot_id)
+                ).one_or_none()
+                if before is None:  # deleted meanwhile (a restore, a repair)
+                    continue
+                conn.execute(
+                    update(Snapshot)
+                    .where(Snapshot.id == snapshot_id)
+                    .values({name: getattr(page, name) for name in _EXTRACTED_FIELDS})
+                )
+                changed = before.text != page.text or before.title != page.title
+                current = before.snapshot_id == snapshot_id
+                if changed and current:
+                    conn.execute(
+                        update(Link).where(Link.id == before.link_id).values(needs_index=True)
+                    )
+                done.append(Reextracted(snapshot_id, before.link_id, changed, current))
+            if skipped:
+                conn.execute(
+                    update(Snapshot)
+                    .where(Snapshot.id == bindparam("snapshot_id_"))
+                    .values(extracted_with=version),
+                    [{"snapshot_id_": snapshot_id} for snapshot_id in skipped],
+                )
+        return done
 
     def _recorded(self, conn: Connection, link_ids: Sequence[int]) -> None:
         """Runs in the transaction that records these links' results. The work queue's store

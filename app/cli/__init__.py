@@ -1,7 +1,8 @@
 """The `linkvault` command: a thin layer that parses arguments, calls a service, prints.
 
-One module per command group (archive, refresh, export, check and reindex, worker, search and
-status, serve and migrate); the options they share in `common`, what they print in `output`.
+One module per command group (archive, refresh, export, check and reindex, reextract, worker,
+search and status, serve and migrate); the options they share in `common`, what they print
+in `output`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from app.cli import archive, check, export, refresh, search, serve, worker
+from app.cli import archive, check, export, reextract, refresh, search, serve, worker
 from app.cli.common import err
 
 __all__ = ["cli", "main"]
@@ -31,6 +32,7 @@ cli.command()(export.export)
 cli.command(name="check")(check.check_command)
 cli.command()(worker.worker)
 cli.command()(check.reindex)
+cli.command(name="reextract")(reextract.reextract_command)
 cli.command()(search.search)
 cli.command()(search.status)
 cli.command()(serve.serve)
