@@ -48,7 +48,7 @@ BLOCKS: list[dict[str, object]] = [
     {"t": "table",
      "head": [[["offset"], ["opname"], ["a|b"]]],
      "body": [[["0"], [{"t": "code", "text": "LOAD_FAST"}], ["x"]],
-              [["2"], ["BINARY_OP " + "wide-cell-" * 12], [HOSTILE]]]},
+              [["2"], ["BINARY_OP " + "wide_cell_" * 12], [HOSTILE]]]},
     {"t": "figure", "src": "https://example.org/stack.png", "alt": "The value stack",
      "caption": ["The stack, ", {"t": "em", "c": ["drawn"]}], "image": SHA},
     {"t": "figure", "src": "https://example.org/lost.png", "alt": "A lost diagram " + HOSTILE,
