@@ -312,7 +312,8 @@ class _Markdown:
         return "---"
 
     def listing(self, block: Block) -> str:
-        start = block.get("start", 1) if block["t"] == "ol" else 1
+        # CommonMark numbers lists from 0 to 999999999 only.
+        start = min(max(block.get("start", 1), 0), 999_999_999) if block["t"] == "ol" else 1
         items = []
         for number, item in enumerate(block["items"], start):
             marker = f"{number}. " if block["t"] == "ol" else "- "
@@ -326,7 +327,10 @@ class _Markdown:
         for block in blocks:
             part = self.block(block)
             if part:
-                tight = block["t"] in ("ul", "ol") and out and "\n\n" not in out
+                # ... except an ordered list not starting at 1, which CommonMark would
+                # read as the paragraph's continuation.
+                nested = block["t"] == "ul" or (block["t"] == "ol" and block.get("start", 1) == 1)
+                tight = nested and out and "\n\n" not in out
                 out = (out + ("\n" if tight else "\n\n") + part) if out else part
         return out
 
@@ -355,7 +359,8 @@ class _Markdown:
         else:
             lines = [f"{alt or 'An image'} ([image on the original site]({_md_url(block['src'])}))"]
         if caption:
-            lines.append(f"*{caption}*")
+            # Underscores: the caption's own emphasis is written with asterisks.
+            lines.append(f"_{caption}_")
         return "\n\n".join(lines)
 
 

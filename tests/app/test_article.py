@@ -139,11 +139,11 @@ def test_markdown_has_every_kind() -> None:
     assert "[the dis docs](https://docs.python.org/3/library/dis.html?a=1&b=2)" in md
     # Text that would be markup stays text.
     assert "\\\n\\# not a heading \\* not a list \\_ not emphasis \\[not\\](a link) \\| pipe" in md
-    assert "- first\n  3. three\n  4. four\n- second" in md
+    assert "- first\n\n  3. three\n  4. four\n\n- second" in md
     assert "**opcode**\n\n: one instruction" in md
     assert "> Readability counts." in md
     assert "| offset | opname | a\\|b |\n| --- | --- | --- |\n| 0 | `LOAD_FAST` | x |" in md
-    assert f"![The value stack](http://127.0.0.1:8000/images/{SHA})\n\n*The stack, *drawn**" in md
+    assert f"![The value stack](http://127.0.0.1:8000/images/{SHA})\n\n_The stack, *drawn*_" in md
     assert "([image on the original site](https://example.org/lost.png))" in md
     assert "\n---\n" in md
 
@@ -183,6 +183,9 @@ def test_ordered_list_start_and_table_without_head() -> None:
         )
     )
     assert md == "7. a\n8. b\n\n|  |  |\n| --- | --- |\n| 1 | 2 |\n"
+    negative = doc({"t": "ol", "start": -3, "items": [[{"t": "p", "c": ["a"]}]]})
+    assert to_markdown(negative) == "0. a\n"
+    assert '<ol start="-3">' in to_html(negative)
 
 
 def test_document_of_reads_only_what_checks_out() -> None:
@@ -204,3 +207,39 @@ def test_markdown_file_and_text_document() -> None:
         "# A \\[title\\]\n\nSource: <https://e.org/a%20b>\\\nArchived: 2024-03-01 12:00 UTC"
         "\n\n---\n\nFirst \\*para\\*.\n\nSecond.\n"
     )
+
+
+def test_markdown_reads_back_as_the_same_structure() -> None:
+    """A CommonMark parser (markdown-it, GFM tables on) finds in our Markdown the code byte
+    for byte, the headings, the table and the links, and no HTML but sub and sup."""
+    from markdown_it import MarkdownIt
+
+    tokens = (
+        MarkdownIt("commonmark")
+        .enable("table")
+        .enable("strikethrough")
+        .parse(to_markdown(DOCUMENT))
+    )
+    fences = [t for t in tokens if t.type == "fence"]
+    assert [(t.info, t.content) for t in fences] == [
+        ("python", CODE),
+        ("", "no language <b>bold?</b>\n"),
+    ]
+    assert [t.tag for t in tokens if t.type == "heading_open"] == ["h2", "h3", "h4"]
+    assert sum(t.type == "th_open" for t in tokens) == 3
+    assert sum(t.type == "td_open" for t in tokens) == 6
+    inline = [child for t in tokens if t.children for child in t.children]
+    html = {child.content for child in inline if child.type == "html_inline"}
+    assert html == {"<sub>", "</sub>", "<sup>", "</sup>"}
+    links = {child.attrs.get("href") for child in inline if child.type == "link_open"}
+    assert links == {
+        "https://docs.python.org/3/library/dis.html?a=1&b=2",
+        "https://example.org/lost.png",
+    }
+    images = [child.attrs.get("src") for child in inline if child.type == "image"]
+    assert images == [f"/images/{SHA}"]
+    texts = "".join(child.content for child in inline if child.type == "text")
+    assert "<script>alert(1)</script>" in texts
+    assert "# not a heading * not a list _ not emphasis [not](a link) | pipe" in texts
+    assert sum(t.type == "bullet_list_open" for t in tokens) == 1
+    assert [t.attrs.get("start") for t in tokens if t.type == "ordered_list_open"] == [3]
