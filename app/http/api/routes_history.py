@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from sqlalchemy.orm import Session
 
 from app.http.api.schemas import (
@@ -17,6 +17,7 @@ from app.http.api.schemas import (
     SnapshotSummary,
 )
 from app.http.deps import SessionDep
+from app.http.formats import article_formats
 from app.http.lookups import pick_pair
 from app.services.diffs import diff_snapshots
 from app.services.queries import MAX_ID, link_checks, link_snapshot, link_snapshots
@@ -72,7 +73,7 @@ def snapshots(session: SessionDep, link_id: LinkId) -> SnapshotList:
     summary="One snapshot, with its text",
 )
 def snapshot_detail(
-    session: SessionDep, link_id: LinkId, snapshot_id: SnapshotId
+    request: Request, session: SessionDep, link_id: LinkId, snapshot_id: SnapshotId
 ) -> SnapshotDetail:
     link = _link(session, link_id)
     snap = link_snapshot(session, link_id, snapshot_id)
@@ -80,6 +81,7 @@ def snapshot_detail(
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"link {link_id} has no snapshot {snapshot_id}"
         )
+    html, markdown = article_formats(request, snap)
     return SnapshotDetail(
         **summary(snap, link).model_dump(),
         author=snap.author,
@@ -88,6 +90,8 @@ def snapshot_detail(
         etag=snap.etag,
         last_modified=snap.last_modified,
         text=snap.text,
+        html=html,
+        markdown=markdown,
     )
 
 

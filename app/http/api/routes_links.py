@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Query, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Query, Request, status
 
 from app.http.api.schemas import (
     Accepted,
@@ -15,6 +15,7 @@ from app.http.api.schemas import (
     LinkSummary,
 )
 from app.http.deps import JobsDep, SessionDep, TokenDep, VaultDep
+from app.http.formats import article_formats
 from app.services.queries import MAX_ID, link_view, list_links
 from archiver import clean_text
 from archiver.models import LinkStatus
@@ -61,11 +62,12 @@ def links(
     responses={404: {"model": ErrorResponse, "description": "No link with this id."}},
     summary="One link, with its archived text",
 )
-def link_detail(session: SessionDep, link_id: LinkId) -> LinkDetail:
+def link_detail(request: Request, session: SessionDep, link_id: LinkId) -> LinkDetail:
     view = link_view(session, link_id)
     if view is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no link with id {link_id}")
     link, snap = view.link, view.snapshot
+    html, markdown = article_formats(request, snap)
     return LinkDetail(
         id=link.id,
         url=link.url,
@@ -84,6 +86,8 @@ def link_detail(session: SessionDep, link_id: LinkId) -> LinkDetail:
         checked_at=link.checked_at,
         dead_since=link.dead_since,
         text=snap.text if snap else None,
+        html=html,
+        markdown=markdown,
     )
 
 

@@ -84,6 +84,14 @@ class LinkDetail(BaseModel):
     checked_at: datetime | None = Field(description="When the link was last fetched (UTC).")
     dead_since: datetime | None = Field(description="When the link was first found dead (UTC).")
     text: str | None = Field(description="The archived text in full; null when never archived.")
+    html: str | None = Field(
+        description="The structured copy as sanitized HTML (a fragment, images at "
+        "/images/{sha256}); null when the copy has no structure."
+    )
+    markdown: str | None = Field(
+        description="The structured copy as Markdown (fenced code, GFM tables); null when "
+        "the copy has no structure."
+    )
 
 
 class DeadLink(BaseModel):
@@ -165,6 +173,10 @@ class SnapshotDetail(SnapshotSummary):
     etag: str | None = Field(description="ETag the server sent, used for conditional checks.")
     last_modified: str | None = Field(description="Last-Modified the server sent.")
     text: str = Field(description="The text extracted from this copy, in full.")
+    html: str | None = Field(
+        description="This copy's structure as sanitized HTML; null when it has none."
+    )
+    markdown: str | None = Field(description="This copy's structure as Markdown; null when none.")
 
 
 class SnapshotDiff(BaseModel):

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from app.http.deps import IndexDep, SessionDep
+from app.http.formats import image_base
 from app.http.lookups import pick_pair, run_search
 from app.http.web.state import SearchState
 from app.http.web.templating import make_templates
+from app.services.article import document_of, markdown_file, text_document, to_html
 from app.services.diffs import diff_snapshots
 from app.services.queries import (
     MAX_ID,
@@ -25,6 +29,7 @@ from app.services.queries import (
     section_counts,
     status_counts,
 )
+from archiver.models import Snapshot
 
 router = APIRouter(include_in_schema=False)
 templates = make_templates()
@@ -120,17 +125,56 @@ def _view(session: SessionDep, link_id: str) -> LinkView:
     return view
 
 
+def _chosen_snapshot(request: Request, session: SessionDep, view: LinkView) -> Snapshot | None:
+    """The current copy, or the earlier one ``?snapshot=`` asks for (404 when it is not one
+    of this link's)."""
+    asked = request.query_params.get("snapshot")
+    if asked is None:
+        return view.snapshot
+    snap = link_snapshot(session, view.link.id, _number(asked))
+    if snap is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "This link has no such snapshot.")
+    return snap
+
+
+def _filename(title: str, link_id: int) -> str:
+    # Letters, digits, dot, dash and underscore only: nothing a header or a file system
+    # could take for something else.
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", title).strip("-._")[:80].rstrip("-._")
+    return f"{stem or f'link-{link_id}'}.md"
+
+
+# Declared before /links/{link_id}, whose parameter would take "5.md" as an id.
+@router.api_route("/links/{link_id}.md", methods=["GET", "HEAD"])
+def markdown_download(request: Request, link_id: str, session: SessionDep) -> Response:
+    """The article as a Markdown file: structured when the copy has structure, else its
+    text as paragraphs."""
+    view = _view(session, link_id)
+    snap = _chosen_snapshot(request, session, view)
+    if snap is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "This link has no archived copy yet.")
+    document = document_of(snap.document) or text_document(snap.text or "")
+    body = markdown_file(
+        document,
+        title=view.title,
+        source_url=view.link.url,
+        archived=snap.fetched_at.strftime("%Y-%m-%d %H:%M UTC"),
+        image_base=image_base(request),
+    )
+    disposition = f'attachment; filename="{_filename(view.title, view.link.id)}"'
+    return Response(
+        body,
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": disposition},
+    )
+
+
 @router.api_route("/links/{link_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def reader(request: Request, link_id: str, session: SessionDep) -> HTMLResponse:
     view = _view(session, link_id)
     q = request.query_params.get("q", "")[:2000]
-    snap = view.snapshot
-    asked = request.query_params.get("snapshot")
-    if asked is not None:
-        # An earlier copy, chosen from the history below.
-        snap = link_snapshot(session, view.link.id, _number(asked))
-        if snap is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "This link has no such snapshot.")
+    snap = _chosen_snapshot(request, session, view)
+    document = document_of(snap.document) if snap is not None else None
     history = link_snapshots(session, view.link.id)
     return templates.TemplateResponse(
         request,
@@ -139,6 +183,9 @@ def reader(request: Request, link_id: str, session: SessionDep) -> HTMLResponse:
             "view": view,
             "link": view.link,
             "snap": snap,
+            # Built from the structured copy and sanitized (app/services/article.py); the
+            # template shows the escaped text paragraphs when there is none.
+            "article": Markup(to_html(document)) if document else None,  # noqa: S704
             "earlier": snap is not None and snap.id != view.link.snapshot_id,
             "snapshots": history,
             "previous": dict(itertools.pairwise(item.id for item in history)),
