@@ -1,0 +1,70 @@
+"""GET /images/{sha256}: archived figures served from linkvault's own origin, inert."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from archiver.models import Image, utcnow
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+    "0000000c4944415478da63f8cfc000000301010018dd8db00000000049454e44ae426082"
+)
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(data_dir=tmp_path)  # type: ignore[call-arg]
+    app = create_app(settings)
+    with TestClient(app) as test_client:
+        with app.state.vault.store.session() as session:
+            for data, kind in ((PNG, "image/png"), (SVG, "image/svg+xml")):
+                session.add(
+                    Image(
+                        sha256=hashlib.sha256(data).hexdigest(),
+                        content_type=kind,
+                        size=len(data),
+                        url="https://example.org/figure",
+                        fetched_at=utcnow(),
+                        data=data,
+                    )
+                )
+        yield test_client
+
+
+@pytest.mark.parametrize(("data", "kind"), [(PNG, "image/png"), (SVG, "image/svg+xml")])
+def test_an_image_is_served_inert_and_cached_for_good(
+    client: TestClient, data: bytes, kind: str
+) -> None:
+    response = client.get(f"/images/{hashlib.sha256(data).hexdigest()}")
+    assert response.status_code == 200
+    assert response.content == data
+    assert response.headers["content-type"] == kind
+    assert response.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["0" * 64, "A" * 64, "abc", "../../etc/passwd", hashlib.sha256(PNG).hexdigest() + "0"],
+)
+def test_an_unknown_or_malformed_hash_is_404(client: TestClient, name: str) -> None:
+    response = client.get(f"/images/{name}")
+    assert response.status_code == 404
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_no_token_is_needed(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, api_token="secret")  # type: ignore[call-arg]
+    with TestClient(create_app(settings)) as test_client:
+        assert test_client.get("/images/" + "0" * 64).status_code == 404  # not 401
