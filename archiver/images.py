@@ -85,10 +85,17 @@ def figure_urls(document: Document, limit: int) -> list[str]:
 
 
 async def fetch_figures(
-    fetcher: Fetcher, urls: Sequence[str], known: Mapping[str, str], max_bytes: int
+    fetcher: Fetcher,
+    urls: Sequence[str],
+    known: Mapping[str, str],
+    max_bytes: int,
+    budget: float | None = None,
 ) -> FigureImages:
     """Fetches the figure URLs not in `known` (URL → SHA-256 already stored), concurrently
-    within the fetcher's overall and per-host limits; never raises for what a server does."""
+    within the fetcher's overall and per-host limits; never raises for what a server does.
+
+    `budget` bounds the seconds for all of them: each fetch has the page's deadline, but
+    fifty slow images queued two at a time on one host would hold a run for many minutes."""
     found = FigureImages(by_src={url: known[url] for url in urls if url in known})
 
     async def one(url: str) -> None:
@@ -105,7 +112,14 @@ async def fetch_figures(
         if all(image.sha256 != digest for image in found.fetched):
             found.fetched.append(FetchedImage(url, digest, kind, result.body))
 
-    await asyncio.gather(*(one(url) for url in urls if url not in known))
+    tasks = [asyncio.ensure_future(one(url)) for url in urls if url not in known]
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=budget)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+            found.notes.append(f"{len(pending)} not fetched within {budget:g} s for the page")
     for note in found.notes:
         log.info("figure skipped: %s", note)
     return found

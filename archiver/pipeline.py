@@ -270,7 +270,13 @@ class Pipeline:
             if not urls:
                 return
             known = await self._in_db(self._images.known, urls)
-            found = await fetch_figures(fetcher, urls, known, self._config.image_max_bytes)
+            found = await fetch_figures(
+                fetcher,
+                urls,
+                known,
+                self._config.image_max_bytes,
+                budget=2 * self._config.deadline,  # for all of the page's images
+            )
             await self._in_db(self._images.attach, link_id, page.content_hash, found)
         except DocumentError:
             return

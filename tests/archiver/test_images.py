@@ -407,3 +407,21 @@ def test_the_warc_export_carries_each_image_as_a_response_record(
     assert records[local_site.url("/a.png")] == ("image/png", png(seed=1))
     assert records[local_site.url("/b.svg")] == ("image/svg+xml", HOSTILE_SVG)
     assert local_site.url("/post") in records
+
+
+def test_slow_images_are_given_up_within_the_page_budget(local_site: LocalSite) -> None:
+    def slow(ex: Exchange) -> None:
+        ex.send_head(200, content_type="image/png", content_length=len(png()))
+        ex.sleep(5)
+
+    local_site.route("/slow.png", handler=slow)
+    local_site.route("/quick.png", png(), content_type="image/png")
+
+    async def fetch() -> Any:
+        async with Fetcher(config(read_timeout=10.0, deadline=10.0)) as fetcher:
+            urls = [local_site.url("/slow.png"), local_site.url("/quick.png")]
+            return await fetch_figures(fetcher, urls, {}, IMAGE_LIMIT, budget=0.5)
+
+    found = asyncio.run(fetch())
+    assert list(found.by_src) == [local_site.url("/quick.png")]
+    assert found.notes == ["1 not fetched within 0.5 s for the page"]
