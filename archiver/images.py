@@ -143,38 +143,50 @@ class ImageStore(Database):
         return found
 
     def attach(self, link_id: int, content_hash: str, images: FigureImages) -> int | None:
-        """Stores the new images and links them to the link's current snapshot (the one with
-        this content hash), writing each figure's SHA-256 into its structured copy. Returns
-        the snapshot's id, or None when the link's current snapshot is another one."""
+        """`attach_to_snapshot` for the link's current snapshot, if it is the one with this
+        content hash (the page just stored); returns its id, or None when it is another."""
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(Snapshot.id, Snapshot.document)
+            snapshot_id = conn.execute(
+                select(Snapshot.id)
                 .join(Link, Link.snapshot_id == Snapshot.id)
                 .where(Link.id == link_id, Snapshot.content_hash == content_hash)
-            ).first()
-            if row is None or row.document is None:
+            ).scalar()
+            if snapshot_id is None or not self._attach(conn, snapshot_id, images):
                 return None
-            try:
-                document = Document.from_json(row.document)
-            except DocumentError:
-                return None
-            self._insert_images(conn, images.fetched)
-            uses = {src_hash(src): sha for src, sha in images.by_src.items()}
-            if uses:
-                self._insert_ignoring_duplicates(
-                    conn,
-                    SnapshotImage,
-                    [
-                        {"snapshot_id": row.id, "src_hash": key, "sha256": sha}
-                        for key, sha in uses.items()
-                    ],
-                )
-            for figure in document.figures():
-                figure["image"] = images.by_src.get(figure["src"])
-            conn.execute(
-                update(Snapshot).where(Snapshot.id == row.id).values(document=document.to_json())
+            return int(snapshot_id)
+
+    def attach_to_snapshot(self, snapshot_id: int, images: FigureImages) -> bool:
+        """Stores the new images and links them to the snapshot, writing each figure's
+        SHA-256 into its structured copy (None where the image was skipped). False when the
+        snapshot has no structured copy this version can read."""
+        with self.engine.begin() as conn:
+            return self._attach(conn, snapshot_id, images)
+
+    def _attach(self, conn: Connection, snapshot_id: int, images: FigureImages) -> bool:
+        stored = conn.execute(select(Snapshot.document).where(Snapshot.id == snapshot_id)).scalar()
+        if stored is None:
+            return False
+        try:
+            document = Document.from_json(stored)
+        except DocumentError:
+            return False
+        self._insert_images(conn, images.fetched)
+        uses = {src_hash(src): sha for src, sha in images.by_src.items()}
+        if uses:
+            self._insert_ignoring_duplicates(
+                conn,
+                SnapshotImage,
+                [
+                    {"snapshot_id": snapshot_id, "src_hash": key, "sha256": sha}
+                    for key, sha in uses.items()
+                ],
             )
-            return int(row.id)
+        for figure in document.figures():
+            figure["image"] = images.by_src.get(figure["src"])
+        conn.execute(
+            update(Snapshot).where(Snapshot.id == snapshot_id).values(document=document.to_json())
+        )
+        return True
 
     def get(self, sha256: str) -> StoredImage | None:
         with self.engine.connect() as conn:

@@ -106,7 +106,8 @@ def test_a_refresh_fetches_images_only_for_a_changed_page_and_only_new_ones(
         "/post",
         [
             _html(page("Post", "/old.png")),
-            _html(page("Post", "/old.png")),  # unchanged: no image requested
+            # Other bytes, the same text: no new snapshot, so no image requested.
+            _html(page("Post", "/old.png") + b"<!-- served at 12:02 -->"),
             _html(page("Post revised with a second figure", "/old.png", "/new.png")),
         ],
     )

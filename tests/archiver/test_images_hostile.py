@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -117,23 +118,33 @@ def test_file_urls_and_names_resolving_inside_are_refused(local_site: LocalSite)
     ]
 
 
-def _endless(ex: Exchange) -> None:
-    # 40 MB, chunked: no Content-Length to refuse it by, so the reader must stop itself.
-    ex.send_head(200, content_type="image/png", chunked=True)
-    block = png() + b"\0" * (MB - len(png()))
-    try:
-        for _ in range(40):
-            ex.write(block)
-        ex.end()
-    except OSError:
-        pass
+class Endless:
+    """40 MB, chunked: no Content-Length to refuse it by, so the reader must stop itself."""
+
+    def __init__(self) -> None:
+        self.written = 0
+        self.ended = threading.Event()
+
+    def __call__(self, ex: Exchange) -> None:
+        ex.send_head(200, content_type="image/png", chunked=True)
+        block = png() + b"\0" * (MB - len(png()))
+        try:
+            for _ in range(40):
+                ex.write(block)
+                self.written += len(block)
+            ex.end()
+        except OSError:
+            pass
+        finally:
+            self.ended.set()
 
 
 def test_hostile_bodies_are_bounded_and_refused(sqlite_store: Store, local_site: LocalSite) -> None:
     store = sqlite_store
     big = png() + b"\0" * (40 * MB)
     local_site.route("/big.png", big, content_type="image/png")
-    local_site.route("/endless.png", handler=_endless)
+    endless = Endless()
+    local_site.route("/endless.png", handler=endless)
     bomb = gzip.compress(png() + b"\0" * (64 * MB), compresslevel=9)
     assert len(bomb) < IMAGE_LIMIT
     local_site.route(
@@ -156,6 +167,8 @@ def test_hostile_bodies_are_bounded_and_refused(sqlite_store: Store, local_site:
     )
     links = archive(store, [local_site.url("/post")], config())
     assert links[local_site.url("/post")].status == "ok"
+    # The reader hung up at the limit: the server could not send the rest.
+    assert endless.ended.wait(10) and endless.written < 40 * MB
     kept = stored_images(store)
     assert sorted(kept.values()) == sorted([png(seed=5), HOSTILE_SVG])
     assert all(len(data) <= IMAGE_LIMIT for data in kept.values())
