@@ -12,7 +12,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.http import errors
-from app.http.api import routes_history, routes_links, routes_search, routes_system
+from app.http.api import (
+    routes_history,
+    routes_images,
+    routes_links,
+    routes_search,
+    routes_system,
+)
 from app.http.jobs import ArchiveJobs
 from app.http.security import SecurityHeadersMiddleware, docs_csp
 from app.http.web import routes as web_routes
@@ -48,7 +54,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = ArchiveJobs(vault)
     app.add_middleware(SecurityHeadersMiddleware)
     errors.install(app)
-    for module in (routes_search, routes_links, routes_history, routes_system, web_routes):
+    for module in (
+        routes_search,
+        routes_links,
+        routes_history,
+        routes_system,
+        routes_images,
+        web_routes,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

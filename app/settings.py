@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     allow_private: bool = Field(
         False, description="Allow private and loopback addresses (tests, intranets)."
     )
+    images_per_page: int = Field(
+        50, ge=0, description="Figures archived per page, in reading order; 0 turns images off."
+    )
+    image_max_bytes: int = Field(
+        5 * 1024 * 1024, gt=0, description="Bytes per image after decompression; larger is skipped."
+    )
     extract_workers: int = Field(
         0, ge=0, description="Extraction processes; 0 means one per CPU core."
     )
@@ -152,4 +158,6 @@ class Settings(BaseSettings):
             concurrency=self.concurrency,
             per_host_concurrency=self.per_host_concurrency,
             allow_private=self.allow_private,
+            images_per_page=self.images_per_page,
+            image_max_bytes=self.image_max_bytes,
         )

@@ -26,3 +26,6 @@ class FetchConfig:
     per_host_concurrency: int = 2
     allow_private: bool = False
     user_agent: str = f"linkvault/{__version__} (+https://github.com/linkvault/linkvault)"
+    # Figures archived with a page (archiver/images.py); 0 images per page turns them off.
+    images_per_page: int = 50
+    image_max_bytes: int = 5 * 1024 * 1024

@@ -109,6 +109,7 @@ class _Run:
     headers: dict[str, str]
     budget: asyncio.Timeout
     deadline: float
+    max_bytes: int
     retries: int = 0
     visited: set[str] = field(default_factory=set)
 
@@ -175,9 +176,16 @@ class Fetcher:
         await self._client.aclose()
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        max_bytes: int | None = None,
     ) -> FetchResult:
-        """Fetch url; every failure the web can produce comes back as a FetchResult."""
+        """Fetch url; every failure the web can produce comes back as a FetchResult.
+
+        max_bytes replaces the configured page limit for this fetch (a figure's image)."""
         result = FetchResult(url, url, Outcome.FAILED, None, None, None, {}, b"", None, [], 0)
         refusal = check_url_allowed(url, self._config.allow_private)
         if refusal:
@@ -189,7 +197,8 @@ class Fetcher:
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
         budget = asyncio.timeout(None)
-        run = _Run(result, conditional, budget, self._config.deadline, visited={_key(url)})
+        cap = self._config.max_bytes if max_bytes is None else max_bytes
+        run = _Run(result, conditional, budget, self._config.deadline, cap, visited={_key(url)})
         try:
             async with budget:
                 await self._follow(run, url)
@@ -265,7 +274,7 @@ class Fetcher:
             try:
                 reply = _Reply(response.status_code, response.reason_phrase, response.headers)
                 if 200 <= response.status_code < 300:
-                    await self._read_body(response, reply)
+                    await self._read_body(response, reply, run.max_bytes)
                 elif response.status_code == 304:
                     # Bodiless by definition; reading its end is what lets the connection be
                     # reused, and a refresh is mostly 304s to the same few hosts.
@@ -293,8 +302,7 @@ class Fetcher:
             run.start_clock()
             yield
 
-    async def _read_body(self, response: httpx.Response, reply: _Reply) -> None:
-        cap = self._config.max_bytes
+    async def _read_body(self, response: httpx.Response, reply: _Reply, cap: int) -> None:
         too_large = f"body larger than {_size(cap)} limit"
         length = parse_content_length(response.headers)
         if length is not None and length > cap:

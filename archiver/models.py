@@ -176,3 +176,37 @@ class Run(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+
+
+class Image(Base):
+    """One archived figure's bytes, stored once however many pages and snapshots show it:
+    the key is the SHA-256 of the bytes (archiver/images.py)."""
+
+    __tablename__ = "images"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # As sniffed from the bytes ("image/png"), never as the server said.
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    # Where the bytes were first fetched from: the WARC export's target URI.
+    url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SnapshotImage(Base):
+    """Which snapshot shows which image, from which figure URL: deleting snapshots can tell
+    which images nothing uses any more, and a refresh finds by URL the images it has."""
+
+    __tablename__ = "snapshot_images"
+    __table_args__ = (
+        Index("ix_snapshot_images_src_hash", "src_hash"),
+        Index("ix_snapshot_images_sha256", "sha256"),
+    )
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    # SHA-256 of the figure's absolute URL: URLs can be longer than an index entry may be.
+    src_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("images.sha256"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import multiprocessing
 import os
 import threading
@@ -22,12 +23,16 @@ from typing import TypeVar
 
 from archiver._batch import WriteBatch
 from archiver.config import FetchConfig
+from archiver.document import Document, DocumentError
 from archiver.fetch import Fetcher, FetchResult, Outcome, check_url_allowed
+from archiver.images import ImageStore, fetch_figures, figure_urls
 from archiver.links import Links
 from archiver.models import LinkStatus
 from archiver.records import LinkTask, StoredPage, compress
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 _FAILURE_STATUS = {
     Outcome.FAILED: LinkStatus.FAILED,
@@ -143,6 +148,7 @@ class Pipeline:
         self._workers = workers or default_workers()
         self._on_done = on_done
         self._executor = executor
+        self._images = ImageStore(links.engine)
 
     async def run(self, tasks: Sequence[LinkTask]) -> RunSummary:
         summary = RunSummary()
@@ -247,4 +253,32 @@ class Pipeline:
             return LinkDone(task.id, task.url, status, error, False)
         changed = await self._in_db(self._links.record_page, task.id, page)
         status = LinkStatus.UNSUPPORTED if page.kind == "unsupported" else LinkStatus.OK
+        if changed and status is LinkStatus.OK:
+            # Only a new snapshot gets images: an unchanged page (304, same bytes or same
+            # text) fetches none.
+            await self._archive_images(fetcher, task.id, page)
         return LinkDone(task.id, task.url, status, page.error, changed)
+
+    async def _archive_images(self, fetcher: Fetcher, link_id: int, page: StoredPage) -> None:
+        """The new snapshot's figures: images not stored yet are fetched with the page's own
+        fetcher and limits; whatever goes wrong here leaves the link as stored."""
+        limit = self._config.images_per_page
+        if limit <= 0 or not page.document:
+            return
+        try:
+            urls = figure_urls(Document.from_json(page.document), limit)
+            if not urls:
+                return
+            known = await self._in_db(self._images.known, urls)
+            found = await fetch_figures(
+                fetcher,
+                urls,
+                known,
+                self._config.image_max_bytes,
+                budget=2 * self._config.deadline,  # for all of the page's images
+            )
+            await self._in_db(self._images.attach, link_id, page.content_hash, found)
+        except DocumentError:
+            return
+        except Exception:  # images are extras; a bug here must not cost the page
+            log.exception("archiving the images of link %s failed", link_id)

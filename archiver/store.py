@@ -2,7 +2,8 @@
 
 `Store` owns the engine and hands out its parts, each with one job: `links` (import, what to
 fetch, recording results: archiver/links.py), `runs` (runs and status reports:
-archiver/runs.py) and `index_bookkeeping` (archiver/index_bookkeeping.py).
+archiver/runs.py), `index_bookkeeping` (archiver/index_bookkeeping.py) and `images` (the
+archived figures: archiver/images.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from archiver._engine import Database
+from archiver.images import ImageStore
 from archiver.index_bookkeeping import IndexBookkeeping
 from archiver.links import Links
 from archiver.rot import RotPolicy
@@ -28,6 +30,7 @@ class Store(Database):
         self.links = Links(engine, rot)
         self.runs = Runs(engine)
         self.index_bookkeeping = IndexBookkeeping(engine)
+        self.images = ImageStore(engine)
 
     @property
     def rot(self) -> RotPolicy:

@@ -3,6 +3,8 @@
 Each snapshot with a kept body becomes a `response` record: the status and headers as stored
 and the body as stored, which is already decompressed; so the headers that described the
 transfer (Content-Encoding, Transfer-Encoding, Content-Length) are replaced to match it.
+Each archived figure (archiver/images.py) follows as a `response` record for the URL it was
+first fetched from, with its sniffed type, so a replay shows the pages with their images.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from warcio.warcwriter import WARCWriter
 
 from archiver._version import __version__
 from archiver.export import iter_links
+from archiver.images import StoredImage
 from archiver.models import Snapshot
 from archiver.records import decompress
 from archiver.store import Store
@@ -25,13 +28,14 @@ _TRANSFER_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content
 
 
 def write_warc(store: Store, out: IO[bytes], filename: str = "linkvault.warc.gz") -> int:
-    """Writes a gzipped WARC: one warcinfo record, then a response record per kept body.
-    Returns the number of response records."""
+    """Writes a gzipped WARC: one warcinfo record, then a response record per kept body and
+    one per archived image. Returns the number of response records."""
     writer = WARCWriter(out, gzip=True, warc_version="1.1")
     info = {
         "software": f"linkvault/{__version__}",
         "format": "WARC File Format 1.1",
-        "description": "Raw responses stored by linkvault, one record per snapshot.",
+        "description": "Raw responses stored by linkvault, one record per snapshot "
+        "and one per archived image.",
     }
     writer.write_record(writer.create_warcinfo_record(filename, info))
     count = 0
@@ -41,7 +45,27 @@ def write_warc(store: Store, out: IO[bytes], filename: str = "linkvault.warc.gz"
                 continue  # an image or archive: metadata only, the body was not kept
             writer.write_record(_response(writer, snap, record.link.id))
             count += 1
+    for image in store.images.iter_images():
+        writer.write_record(_image_response(writer, image))
+        count += 1
     return count
+
+
+def _image_response(writer: WARCWriter, image: StoredImage) -> object:
+    headers = [("Content-Type", image.content_type), ("Content-Length", str(len(image.data)))]
+    http_headers = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+    warc_headers = {
+        "WARC-Date": image.fetched_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "Linkvault-Image-Sha256": image.sha256,
+    }
+    return writer.create_warc_record(
+        image.url,
+        "response",
+        payload=io.BytesIO(image.data),
+        length=len(image.data),
+        http_headers=http_headers,
+        warc_headers_dict=warc_headers,
+    )
 
 
 def _response(writer: WARCWriter, snap: Snapshot, link_id: int) -> object:

@@ -31,6 +31,8 @@ STATIC_HEADERS = {
 # its one inline script is allowed by hash, not with 'unsafe-inline'.
 SWAGGER_CDN = "https://cdn.jsdelivr.net"
 DOCS_PATHS = frozenset({"/docs"})
+# Archived images carry a stricter policy of their own (app/http/api/routes_images.py).
+OWN_POLICY_PREFIXES = ("/images/",)
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 
@@ -49,10 +51,12 @@ def docs_csp(page_html: str) -> str:
 
 
 def apply_security_headers(headers: MutableHeaders, path: str) -> None:
-    """Adds the headers to a response; the docs page keeps the policy it was given."""
+    """Adds the headers to a response; the docs page and images keep the policy they were
+    given."""
     for name, value in STATIC_HEADERS.items():
         headers[name] = value
-    if path in DOCS_PATHS and "content-security-policy" in headers:
+    own_policy = path in DOCS_PATHS or path.startswith(OWN_POLICY_PREFIXES)
+    if own_policy and "content-security-policy" in headers:
         return
     headers["Content-Security-Policy"] = CSP
 
