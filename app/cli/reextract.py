@@ -112,5 +112,6 @@ def _print_summary(console: Console, summary: ReextractSummary) -> None:
         f"Re-extracted {summary.reextracted} snapshots: {summary.changed} text changed, "
         f"{summary.unchanged} unchanged; {summary.skipped} skipped (no stored body)"
         + (f"; {summary.failed} failed (left for the next run)" if summary.failed else "")
-        + f". {len(summary.indexed_links)} links re-indexed."
+        + f". {len(summary.indexed_links)} links re-indexed"
+        + (f", {summary.images_fetched} images fetched." if summary.images_fetched else ".")
     )

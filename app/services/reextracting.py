@@ -10,6 +10,7 @@ follows each link whose current copy's text or title changed, as during an archi
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -22,7 +23,10 @@ from sqlalchemy import select
 from app.services.indexing import IndexFeeder, sync_index
 from app.services.vault import Vault
 from archiver import StoredBody, StoredPage, extraction_pool, reextract_body
-from archiver.models import Link
+from archiver.document import Document, DocumentError
+from archiver.fetch import Fetcher
+from archiver.images import fetch_figures, figure_urls
+from archiver.models import Link, Snapshot
 from archiver.pipeline import default_workers
 from archiver.urls import normalize_url
 
@@ -59,6 +63,7 @@ class ReextractSummary:
     skipped: int = 0
     failed: int = 0
     indexed_links: list[int] = field(default_factory=list)
+    images_fetched: int = 0  # figures' images the archive did not have yet
 
     @property
     def reextracted(self) -> int:
@@ -140,7 +145,57 @@ def reextract(
             # What finished is stored even when the run stops (Ctrl-C, SIGTERM).
             run.close()
     sync_index(vault.store, vault.index)
+    summary.images_fetched = fetch_missing_images(vault, snapshot_ids)
     return summary
+
+
+def fetch_missing_images(vault: Vault, snapshot_ids: Sequence[int]) -> int:
+    """The figures of these snapshots get their archived images: those the archive already
+    holds (from any page) are attached without a request, only the others are fetched, with
+    the guarded fetcher and the image limits of an archive run. Returns how many images were
+    fetched and stored."""
+    config = vault.settings.fetch_config()
+    if config.images_per_page <= 0:
+        return 0
+    wanted: list[tuple[int, list[str]]] = []
+    for start in range(0, len(snapshot_ids), 500):
+        chunk = list(snapshot_ids[start : start + 500])
+        with vault.store.session() as session:
+            rows = session.execute(
+                select(Snapshot.id, Snapshot.document).where(
+                    Snapshot.id.in_(chunk), Snapshot.document.is_not(None)
+                )
+            ).all()
+        for snapshot_id, stored in rows:
+            try:
+                document = Document.from_json(stored or "")
+            except DocumentError:
+                continue
+            if all(figure.get("image") for figure in document.figures()):
+                continue  # every figure has its image already
+            urls = figure_urls(document, config.images_per_page)
+            if urls:
+                wanted.append((snapshot_id, urls))
+    if not wanted:
+        return 0
+    images = vault.store.images
+
+    async def fetch_all() -> int:
+        fetched = 0
+        async with Fetcher(config) as fetcher:
+            for snapshot_id, urls in wanted:
+                found = await fetch_figures(
+                    fetcher,
+                    urls,
+                    images.known(urls),
+                    config.image_max_bytes,
+                    budget=2 * config.deadline,  # for all of one page's images, as archive
+                )
+                images.attach_to_snapshot(snapshot_id, found)
+                fetched += len(found.fetched)
+        return fetched
+
+    return asyncio.run(fetch_all())
 
 
 class _Run:
