@@ -209,6 +209,7 @@ def _extract(
             description=page.description,
             language=page.language,
             error=None if page.text else "no text found in the page",
+            document=page.document,
         )
     return _extract_text(body, mime, url, charset)
 

@@ -1,0 +1,123 @@
+"""Which blocks of a page are its article: those whose words trafilatura kept in the text.
+
+Trafilatura decides what is main content; its text is read back here, block by block, so
+the structured copy shows what search indexes and nothing of the page's chrome. Words are
+compared squashed (lowercase, letters and digits only) so markup, list markers and table
+pipes do not matter. Code, figures and rules carry no trafilatura text of their own (its
+code text is mangled, images are left out); they stay when they sit inside the article.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from archiver.document import Block
+
+_WORD = re.compile(r"\w+")
+# Shorter than this, a block must equal one of trafilatura's lines (or be inside the
+# article): "Share" or "Subscribe" occur inside many longer sentences.
+_SHORT = 24
+_POSITIONAL = frozenset({"pre", "figure", "hr"})
+
+
+def keep(blocks: list[Block], article_text: str) -> list[Block]:
+    if not article_text.strip():
+        return []
+    whole = _squash(article_text)
+    lines = {_squash(line) for line in article_text.split("\n")}
+    lines |= {_squash(line.lstrip("-*•0123456789. ")) for line in article_text.split("\n")}
+    words = Counter(_WORD.findall(article_text.lower()))
+    verdicts: list[bool | None] = []
+    for block in blocks:
+        if block["t"] in _POSITIONAL:
+            verdicts.append(None)
+            continue
+        verdicts.append(_found(block, whole, lines, words))
+    kept_at = [i for i, verdict in enumerate(verdicts) if verdict]
+    if not kept_at:
+        return []
+    first, last = kept_at[0], kept_at[-1]
+    out = []
+    for index, (block, verdict) in enumerate(zip(blocks, verdicts, strict=True)):
+        if verdict or (verdict is None and first <= index <= last and _positional_ok(block, words)):
+            out.append(block)
+    return out
+
+
+def _positional_ok(block: Block, words: Counter[str]) -> bool:
+    if block["t"] != "pre":
+        return True
+    # Trafilatura's copy of the code is mangled but its words are there; a code block it
+    # dropped (a cookie banner's snippet, an embed code box) is not the article's.
+    tokens = _WORD.findall(block["text"].lower())
+    if not tokens:
+        return False
+    found = sum(1 for token in tokens if token in words)
+    return found >= 0.6 * len(tokens)
+
+
+def _found(block: Block, whole: str, lines: set[str], words: Counter[str]) -> bool:
+    squashed = _squash(_text(block))
+    if not squashed:
+        return False
+    if squashed in lines:
+        return True
+    if len(squashed) < _SHORT:
+        return False
+    if squashed in whole:
+        return True
+    # Lists and tables trafilatura shortened (a dropped item, a cell): most of it is there.
+    if block["t"] in ("ul", "ol", "dl", "table", "quote"):
+        parts = [_squash(part) for part in _parts(block)]
+        parts = [part for part in parts if part]
+        return bool(parts) and sum(part in whole for part in parts) * 2 > len(parts)
+    return False
+
+
+def _parts(block: Block) -> list[str]:
+    kind = block["t"]
+    if kind in ("ul", "ol"):
+        return [" ".join(_text(b) for b in item) for item in block["items"]]
+    if kind == "dl":
+        return [
+            " ".join([_inline_text(entry["term"]), *(_text(b) for d in entry["defs"] for b in d)])
+            for entry in block["items"]
+        ]
+    if kind == "table":
+        return [
+            " ".join(_inline_text(cell) for cell in row) for row in block["head"] + block["body"]
+        ]
+    if kind == "quote":
+        return [_text(b) for b in block["c"]]
+    return [_text(block)]
+
+
+def _squash(text: str) -> str:
+    return "".join(_WORD.findall(text.lower()))
+
+
+def _text(block: Block) -> str:
+    kind = block["t"]
+    if kind in ("h", "p"):
+        return _inline_text(block["c"])
+    if kind == "pre":
+        return str(block["text"])
+    if kind == "figure":
+        return _inline_text(block["caption"])
+    return " ".join(_parts(block)) if kind in ("ul", "ol", "dl", "table", "quote") else ""
+
+
+def _inline_text(inlines: list[Any]) -> str:
+    out = []
+    for node in inlines:
+        if isinstance(node, str):
+            out.append(node)
+        elif node.get("t") == "code":
+            out.append(node["text"])
+        elif node.get("t") == "br":
+            out.append(" ")
+        else:
+            out.append(_inline_text(node.get("c", [])))
+    return "".join(out)

@@ -1,0 +1,521 @@
+"""An HTML page's article as a `Document`: headings, paragraphs, lists, tables, figures, code.
+
+One walk over the page's own DOM (after `_html` dropped scripts, styles, SVG and navs) turns
+the markup into blocks of the closed vocabulary in archiver/document.py; `_code` reads code
+blocks byte-exact and `_images` picks each figure's image. Which blocks are the article is
+trafilatura's decision, read back from the text it kept (`_article.keep`): trafilatura's
+own structured output mangles code and resolves links against the site root, and running it
+a second time for the structure would double the extraction cost.
+
+Bounded: at most MAX_ELEMENTS elements are visited and nesting beyond MAX_NESTING is
+flattened, so a huge or hostile page costs a bounded walk and never hits the recursion limit.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+
+from archiver._code import code_block, is_code_table
+from archiver._images import image_src
+from archiver.document import Block, Document, DocumentError, Inline, is_web_url
+
+MAX_ELEMENTS = 60_000
+MAX_NESTING = 24  # blocks inside blocks, and styles inside styles; the Document allows 64
+
+# Dropped with everything inside: never visible, live, or interactive.
+_SKIP = frozenset(
+    [
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "iframe",
+        "object",
+        "embed",
+        "applet",
+        "form",
+        "input",
+        "button",
+        "select",
+        "textarea",
+        "svg",
+        "math",
+        "canvas",
+        "video",
+        "audio",
+        "source",
+        "track",
+        "map",
+        "area",
+        "dialog",
+        "head",
+        "title",
+        "meta",
+        "link",
+        "base",
+        "frame",
+        "frameset",
+        "nav",
+    ]
+)
+_CONTAINERS = frozenset(
+    [
+        "body",
+        "html",
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "footer",
+        "aside",
+        "center",
+        "details",
+        "summary",
+        "hgroup",
+        "address",
+        "fieldset",
+        "legend",
+    ]
+)
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_STYLES = {
+    "em": "em",
+    "i": "em",
+    "cite": "em",
+    "var": "em",
+    "dfn": "em",
+    "strong": "strong",
+    "b": "strong",
+    "del": "del",
+    "s": "del",
+    "strike": "del",
+    "sub": "sub",
+    "sup": "sup",
+}
+_INLINE_CODE = frozenset({"code", "kbd", "samp", "tt"})
+_SPACES = re.compile(r"[ \t\n\r\f\v]+")
+# Heading permalinks: Sphinx's "¶", MkDocs' "¶", GitHub's and Docusaurus' "#", "🔗", "§".
+_ANCHOR_TEXT = frozenset({"", "¶", "#", "§", "🔗", "link", "permalink", "anchor"})
+_ANCHOR_CLASSES = re.compile(
+    r"\b(?:headerlink|header-link|heading-anchor|anchor-link|anchorjs-link|hash-link"
+    r"|anchor|permalink|direct-link)\b"
+)
+_EMOJI_CLASSES = re.compile(r"\b(?:emoji|wp-smiley|twemoji)\b")
+
+
+def document_from_html(
+    tree: lxml.html.HtmlElement, url: str | None, article_text: str | None
+) -> Document | None:
+    """The article of a parsed page, or None when there is none; never raises.
+
+    `article_text` is the text trafilatura kept: only blocks found in it stay (None: all).
+    """
+    from archiver._article import keep  # late: _article imports nothing back, cycle-free
+
+    try:
+        body = tree.find("body") if tree.tag == "html" else tree
+        if body is None:
+            body = tree
+        walker = _Walker(_base_url(tree, url))
+        blocks = walker.blocks(body, 0)
+        if article_text is not None:
+            blocks = keep(blocks, article_text)
+        if not blocks:
+            return None
+        doc = Document(blocks)
+        return Document.from_data(doc.to_data())  # the vocabulary is the contract
+    except (DocumentError, RecursionError, ValueError, TypeError):
+        return None
+
+
+def _base_url(tree: lxml.html.HtmlElement, url: str | None) -> str:
+    base = url or ""
+    found = tree.find(".//base[@href]")
+    if found is not None:
+        base = urljoin(base, (found.get("href") or "").strip())
+    return base
+
+
+def _tag(element: Any) -> str:
+    tag = element.tag
+    return tag.lower() if isinstance(tag, str) else ""
+
+
+def _classes(element: Any) -> str:
+    return (element.get("class") or "").lower()
+
+
+def _merge(inlines: list[Inline]) -> list[Inline]:
+    """Whitespace collapsed as a browser would, adjacent strings joined, ends trimmed."""
+    merged: list[Inline] = []
+    for node in inlines:
+        if isinstance(node, str):
+            node = _SPACES.sub(" ", node)
+            if not node:
+                continue
+            if merged and isinstance(merged[-1], str):
+                merged[-1] += node
+                continue
+            if node == " " and (not merged or _ends_with_space(merged[-1])):
+                continue
+            if node.startswith(" ") and merged and _ends_with_space(merged[-1]):
+                node = node[1:]
+        merged.append(node)
+    _trim(merged)
+    return merged
+
+
+def _ends_with_space(node: Inline) -> bool:
+    if isinstance(node, str):
+        return node.endswith(" ")
+    return node.get("t") == "br"
+
+
+def _trim(inlines: list[Inline]) -> None:
+    while inlines and isinstance(inlines[0], str) and not inlines[0].strip():
+        inlines.pop(0)
+    while inlines and (
+        (isinstance(inlines[-1], str) and not inlines[-1].strip()) or inlines[-1] == {"t": "br"}
+    ):
+        inlines.pop()
+    while inlines and inlines[0] == {"t": "br"}:
+        inlines.pop(0)
+    if inlines and isinstance(inlines[0], str):
+        inlines[0] = inlines[0].lstrip()
+    if inlines and isinstance(inlines[-1], str):
+        inlines[-1] = inlines[-1].rstrip()
+    for index, node in enumerate(inlines):
+        # Spaces around a line break are not visible.
+        if isinstance(node, dict) and node.get("t") == "br":
+            if index > 0 and isinstance(inlines[index - 1], str):
+                inlines[index - 1] = str(inlines[index - 1]).rstrip()
+            if index + 1 < len(inlines) and isinstance(inlines[index + 1], str):
+                inlines[index + 1] = str(inlines[index + 1]).lstrip()
+    inlines[:] = [node for node in inlines if node != ""]
+
+
+def _split_paragraphs(inlines: list[Inline]) -> list[list[Inline]]:
+    """Loose text with blank lines made of <br><br> (Blogger, old CMSes) is paragraphs."""
+    paragraphs: list[list[Inline]] = [[]]
+    breaks = 0
+    for node in inlines:
+        if node == {"t": "br"}:
+            breaks += 1
+            continue
+        if isinstance(node, str) and not node.strip():
+            continue
+        if breaks >= 2:
+            paragraphs.append([])
+        elif breaks == 1:
+            paragraphs[-1].append({"t": "br"})
+        breaks = 0
+        paragraphs[-1].append(node)
+    for paragraph in paragraphs:
+        _trim(paragraph)
+    return paragraphs
+
+
+def _has_text(inlines: list[Inline]) -> bool:
+    for node in inlines:
+        if isinstance(node, str):
+            if node.strip():
+                return True
+        elif node.get("t") == "code" or _has_text(node.get("c", [])):
+            return True
+    return False
+
+
+class _Walker:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.budget = MAX_ELEMENTS
+        # Images met inside inline content; they become figures after the enclosing block.
+        self.pending: list[Block] = []
+
+    # --- blocks ---------------------------------------------------------------------------
+
+    def blocks(self, element: Any, depth: int) -> list[Block]:
+        """The blocks inside `element`; loose inline content becomes paragraphs."""
+        out: list[Block] = []
+        inline: list[Inline] = []
+
+        def flush() -> None:
+            for content in _split_paragraphs(_merge(inline)):
+                if _has_text(content):
+                    out.append({"t": "p", "c": content})
+            inline.clear()
+            if self.pending:
+                out.extend(self.pending)
+                self.pending = []
+
+        if element.text:
+            inline.append(element.text)
+        for child in element:
+            self.budget -= 1
+            if self.budget < 0:
+                break
+            tag = _tag(child)
+            if not tag or tag in _SKIP:
+                pass
+            elif tag in _BLOCK_TAGS or tag in _CONTAINERS:
+                flush()
+                out.extend(self.block(child, tag, depth))
+            else:
+                inline.extend(self.inlines(child, tag, depth))
+            if child.tail:
+                inline.append(child.tail)
+        flush()
+        return out
+
+    def block(self, element: Any, tag: str, depth: int) -> list[Block]:
+        if depth >= MAX_NESTING:
+            text = _SPACES.sub(" ", element.text_content()).strip()
+            return [{"t": "p", "c": [text]}] if text else []
+        if tag in _CONTAINERS:
+            return self.blocks(element, depth)
+        if tag in _HEADINGS:
+            content = _merge(self.children(element, depth))
+            if not _has_text(content):
+                return self._take_pending()
+            return [{"t": "h", "level": _HEADINGS[tag], "c": content}, *self._take_pending()]
+        if tag == "p":
+            content = _merge(self.children(element, depth))
+            para: list[Block] = [{"t": "p", "c": content}] if _has_text(content) else []
+            return para + self._take_pending()
+        if tag == "pre":
+            return [code_block(element)]
+        if tag in ("ul", "ol", "menu"):
+            return self.list_block(element, tag, depth)
+        if tag == "dl":
+            return self.definitions(element, depth)
+        if tag == "blockquote":
+            inner = self.blocks(element, depth + 1)
+            return [{"t": "quote", "c": inner}] if inner else []
+        if tag == "table":
+            return self.table(element, depth)
+        if tag in ("figure", "picture", "img"):
+            return self.figure(element, tag, depth)
+        if tag == "hr":
+            return [{"t": "hr"}]
+        if tag == "li":  # a stray item outside a list
+            return self.blocks(element, depth + 1)
+        return self.blocks(element, depth)
+
+    def _take_pending(self) -> list[Block]:
+        pending, self.pending = self.pending, []
+        return pending
+
+    def list_block(self, element: Any, tag: str, depth: int) -> list[Block]:
+        items: list[list[Block]] = []
+        for child in element:
+            child_tag = _tag(child)
+            if child_tag == "li":
+                item = self.blocks(child, depth + 1)
+                if item:
+                    items.append(item)
+            elif child_tag in ("ul", "ol"):  # a nested list written without its <li>
+                nested = self.list_block(child, child_tag, depth + 1)
+                if nested and items:
+                    items[-1].extend(nested)
+                elif nested:
+                    items.append(nested)
+        if not items:
+            return []
+        if tag == "ol":
+            try:
+                start = int(element.get("start") or 1)
+            except ValueError:
+                start = 1
+            return [{"t": "ol", "items": items, "start": max(-(10**9), min(start, 10**9))}]
+        return [{"t": "ul", "items": items}]
+
+    def definitions(self, element: Any, depth: int) -> list[Block]:
+        entries: list[dict[str, Any]] = []
+        children = list(element)
+        # <div> wrappers around dt/dd pairs are allowed by HTML.
+        flat: list[Any] = []
+        for child in children:
+            flat.extend(list(child) if _tag(child) == "div" else [child])
+        for child in flat:
+            child_tag = _tag(child)
+            if child_tag == "dt":
+                entries.append({"term": _merge(self.children(child, depth)), "defs": []})
+            elif child_tag == "dd":
+                definition = self.blocks(child, depth + 1)
+                if not entries:
+                    entries.append({"term": [], "defs": []})
+                if definition:
+                    entries[-1]["defs"].append(definition)
+        return [{"t": "dl", "items": entries}] if entries else []
+
+    def table(self, element: Any, depth: int) -> list[Block]:
+        if is_code_table(element):
+            return [code_block(element)]
+        if _LAYOUT_CELL(element):
+            # Old templates lay whole pages out in tables: their cells are containers.
+            return [
+                block
+                for cell in element.xpath(_OWN_CELLS)
+                for block in self.blocks(cell, depth + 1)
+            ]
+        head: list[list[list[Inline]]] = []
+        body: list[list[list[Inline]]] = []
+        for row in element.iter("tr"):
+            self.budget -= 1
+            if self.budget < 0:
+                break
+            # Rows of tables nested inside cells belong to those tables.
+            if _enclosing_table(row) is not element:
+                continue
+            cells = [cell for cell in row if _tag(cell) in ("td", "th")]
+            if not cells:
+                continue
+            in_head = _tag(row.getparent()) == "thead" or all(_tag(c) == "th" for c in cells)
+            converted = [_merge(self.children(cell, depth + 1)) for cell in cells]
+            (head if in_head and not body else body).append(converted)
+        self.pending = []  # images in cells are decoration (icons, flags) more often than not
+        if not head and not body:
+            return []
+        return [{"t": "table", "head": head, "body": body}]
+
+    def figure(self, element: Any, tag: str, depth: int) -> list[Block]:
+        img = element if tag == "img" else element.find(".//img")
+        picture = element if tag == "picture" else element.find(".//picture")
+        src = image_src(img, picture, self.base)
+        caption: list[Inline] = []
+        if tag == "figure":
+            figcaption = element.find(".//figcaption")
+            if figcaption is not None:
+                caption = _merge(self.children(figcaption, depth + 1))
+                self.pending = []
+        if src is None:
+            # A <figure> may hold a table, a quote or code instead of an image.
+            if tag == "figure":
+                inner = [
+                    b
+                    for child in element
+                    if _tag(child) not in ("figcaption", "img", "picture")
+                    for b in self.block(child, _tag(child) or "div", depth + 1)
+                ]
+                return inner + ([{"t": "p", "c": caption}] if _has_text(caption) else [])
+            return []
+        alt = _SPACES.sub(" ", (img.get("alt") if img is not None else "") or "").strip()
+        return [{"t": "figure", "src": src, "alt": alt, "caption": caption, "image": None}]
+
+    # --- inlines --------------------------------------------------------------------------
+
+    def children(self, element: Any, depth: int) -> list[Inline]:
+        out: list[Inline] = []
+        if element.text:
+            out.append(element.text)
+        for child in element:
+            self.budget -= 1
+            if self.budget < 0:
+                break
+            tag = _tag(child)
+            if tag and tag not in _SKIP:
+                out.extend(self.inlines(child, tag, depth))
+            if child.tail:
+                out.append(child.tail)
+        return out
+
+    def inlines(self, element: Any, tag: str, depth: int) -> list[Inline]:
+        if depth >= MAX_NESTING:
+            return [element.text_content()]
+        if tag == "br":
+            return [{"t": "br"}]
+        if tag in _INLINE_CODE:
+            text = _SPACES.sub(" ", element.text_content())
+            return [{"t": "code", "text": text}] if text.strip() else [text]
+        if tag in ("img", "picture"):
+            return self._inline_image(element, tag)
+        if tag == "a":
+            return self._link(element, depth)
+        if tag in _BLOCK_TAGS:  # a block inside inline content: keep its words apart
+            return [" ", *self.children(element, depth + 1), " "]
+        inner = self.children(element, depth + 1)
+        style = _STYLES.get(tag)
+        if style is None:
+            return inner
+        content = _merge(inner)
+        if not _has_text(content):
+            return inner
+        # Spaces at the edges of a styled run stay outside it.
+        lead = " " if inner and isinstance(inner[0], str) and inner[0][:1].isspace() else ""
+        last = inner[-1] if inner else ""
+        trail = " " if isinstance(last, str) and last[-1:].isspace() else ""
+        return [lead, {"t": style, "c": content}, trail]
+
+    def _link(self, element: Any, depth: int) -> list[Inline]:
+        href = (element.get("href") or "").strip()
+        text = element.text_content().strip()
+        if _is_anchor(element, href, text):
+            return []
+        inner = self.children(element, depth + 1)
+        target = urljoin(self.base, href) if href else ""
+        content = _merge(inner)
+        if not is_web_url(target) or not _has_text(content):
+            return inner  # javascript:, data:, mailto: and friends stay as their text
+        lead = " " if inner and isinstance(inner[0], str) and inner[0][:1].isspace() else ""
+        last = inner[-1] if inner else ""
+        trail = " " if isinstance(last, str) and last[-1:].isspace() else ""
+        return [lead, {"t": "a", "href": target, "c": content}, trail]
+
+    def _inline_image(self, element: Any, tag: str) -> list[Inline]:
+        img = element if tag == "img" else element.find(".//img")
+        if img is not None and _EMOJI_CLASSES.search(_classes(img)):
+            return [img.get("alt") or ""]
+        self.pending.extend(self.figure(element, tag, MAX_NESTING - 1))
+        return []
+
+
+_BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "pre",
+        "ul",
+        "ol",
+        "menu",
+        "dl",
+        "blockquote",
+        "table",
+        "figure",
+        "hr",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+    ]
+)
+
+
+# A cell holding headings, tables, sections or divs is page layout, not data.
+_LAYOUT_CELL = etree.XPath(
+    "boolean(.//*[self::td or self::th]//*[self::h1 or self::h2 or self::h3 or self::h4 or"
+    " self::h5 or self::h6 or self::table or self::blockquote or self::article or"
+    " self::section or self::div or self::pre])"
+)
+_OWN_CELLS = "./tr/td|./tr/th|./*/tr/td|./*/tr/th"
+
+
+def _enclosing_table(row: Any) -> Any:
+    parent = row.getparent()
+    while parent is not None and _tag(parent) != "table":
+        parent = parent.getparent()
+    return parent
+
+
+def _is_anchor(element: Any, href: str, text: str) -> bool:
+    """A heading's permalink, which is page furniture, not part of the heading."""
+    if _ANCHOR_CLASSES.search(_classes(element)):
+        return href.startswith("#") or text in _ANCHOR_TEXT
+    return href.startswith("#") and text.lower() in _ANCHOR_TEXT
