@@ -41,21 +41,27 @@ def keep(blocks: list[Block], article_text: str) -> list[Block]:
     first, last = kept_at[0], kept_at[-1]
     out = []
     for index, (block, verdict) in enumerate(zip(blocks, verdicts, strict=True)):
-        if verdict or (verdict is None and first <= index <= last and _positional_ok(block, words)):
+        if verdict:
             out.append(block)
+        elif verdict is None and first <= index <= last:
+            if block["t"] != "pre" or _code_kept(block, words, verdicts, index):
+                out.append(block)
     return out
 
 
-def _positional_ok(block: Block, words: Counter[str]) -> bool:
-    if block["t"] != "pre":
-        return True
-    # Trafilatura's copy of the code is mangled but its words are there; a code block it
-    # dropped (a cookie banner's snippet, an embed code box) is not the article's.
+def _code_kept(
+    block: Block, words: Counter[str], verdicts: list[bool | None], index: int
+) -> bool:
+    # Trafilatura's copy of the code is mangled but its words are there.
     tokens = _WORD.findall(block["text"].lower())
-    if not tokens:
-        return False
-    found = sum(1 for token in tokens if token in words)
-    return found >= 0.6 * len(tokens)
+    if tokens and sum(1 for token in tokens if token in words) >= 0.6 * len(tokens):
+        return True
+    # It also drops code it finds link-dense (MkDocs' line anchors): code between two kept
+    # blocks is the article's all the same, while an embed box or a cookie banner's snippet
+    # sits next to chrome.
+    before = next((v for v in reversed(verdicts[:index]) if v is not None), False)
+    after = next((v for v in verdicts[index + 1 :] if v is not None), False)
+    return bool(before and after)
 
 
 def _found(block: Block, whole: str, lines: set[str], words: Counter[str]) -> bool:

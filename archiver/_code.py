@@ -31,7 +31,7 @@ _NOT_CODE = re.compile(
 # One line per element: a newline after each unless its text already ends with one.
 _LINE_ELEMENTS = frozenset({"div", "tr", "li", "p"})
 _NOT_TEXT = frozenset({"script", "style", "button", "template", "noscript"})
-_CODE_CELL = re.compile(r"(?:^|\s)(?:code|rouge-code|lntd|hljs-ln-code)(?:\s|$)")
+_CODE_CELL = re.compile(r"(?:^|\s)(?:code|rouge-code|hljs-ln-code)(?:\s|$)")
 
 
 def is_code_table(table: Any) -> bool:

@@ -289,7 +289,8 @@ class _Walker:
             para: list[Block] = [{"t": "p", "c": content}] if _has_text(content) else []
             return para + self._take_pending()
         if tag == "pre":
-            return [code_block(element)]
+            code = code_block(element)
+            return [code] if code["text"].strip() else []
         if tag in ("ul", "ol", "menu"):
             return self.list_block(element, tag, depth)
         if tag == "dl":
