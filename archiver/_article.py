@@ -41,11 +41,11 @@ def keep(blocks: list[Block], article_text: str) -> list[Block]:
     first, last = kept_at[0], kept_at[-1]
     out = []
     for index, (block, verdict) in enumerate(zip(blocks, verdicts, strict=True)):
-        if verdict:
+        positional = verdict is None and first <= index <= last
+        if verdict or (
+            positional and (block["t"] != "pre" or _code_kept(block, words, verdicts, index))
+        ):
             out.append(block)
-        elif verdict is None and first <= index <= last:
-            if block["t"] != "pre" or _code_kept(block, words, verdicts, index):
-                out.append(block)
     return out
 
 
