@@ -26,19 +26,32 @@ def keep(blocks: list[Block], article_text: str) -> list[Block]:
     if not article_text.strip():
         return []
     whole = _squash(article_text)
-    lines = {_squash(line) for line in article_text.split("\n")}
+    ordered = [_squash(line) for line in article_text.split("\n")]
+    lines = set(ordered)
     lines |= {_squash(line.lstrip("-*•0123456789. ")) for line in article_text.split("\n")}
+    long_lines = [line for line in ordered if len(line) >= _SHORT]
     words = Counter(_WORD.findall(article_text.lower()))
-    verdicts: list[bool | None] = []
+    verdicts: list[bool | None] = []  # None: judged by position
     for block in blocks:
         if block["t"] in _POSITIONAL:
             verdicts.append(None)
             continue
-        verdicts.append(_found(block, whole, lines, words))
+        verdicts.append(_found(block, whole, lines, long_lines))
     kept_at = [i for i, verdict in enumerate(verdicts) if verdict]
     if not kept_at:
         return []
     first, last = kept_at[0], kept_at[-1]
+    # Trafilatura drops some headings (the post title, GitHub's wrapped headings): one right
+    # before the article or between two kept blocks is the article's.
+    # Headings next to headings look past each other to the content around them.
+    content = [None if b["t"] == "h" else v for b, v in zip(blocks, verdicts, strict=True)]
+    for index, block in enumerate(blocks):
+        if block["t"] == "h" and not verdicts[index]:
+            before = next((v for v in reversed(content[:index]) if v is not None), None)
+            after = next((v for v in content[index + 1 :] if v is not None), False)
+            if after and (before or index < first):
+                verdicts[index] = True
+    first = min(first, *(i for i, v in enumerate(verdicts) if v))
     out = []
     for index, (block, verdict) in enumerate(zip(blocks, verdicts, strict=True)):
         positional = verdict is None and first <= index <= last
@@ -49,9 +62,7 @@ def keep(blocks: list[Block], article_text: str) -> list[Block]:
     return out
 
 
-def _code_kept(
-    block: Block, words: Counter[str], verdicts: list[bool | None], index: int
-) -> bool:
+def _code_kept(block: Block, words: Counter[str], verdicts: list[bool | None], index: int) -> bool:
     # Trafilatura's copy of the code is mangled but its words are there.
     tokens = _WORD.findall(block["text"].lower())
     if tokens and sum(1 for token in tokens if token in words) >= 0.6 * len(tokens):
@@ -64,7 +75,7 @@ def _code_kept(
     return bool(before and after)
 
 
-def _found(block: Block, whole: str, lines: set[str], words: Counter[str]) -> bool:
+def _found(block: Block, whole: str, lines: set[str], long_lines: list[str]) -> bool:
     squashed = _squash(_text(block))
     if not squashed:
         return False
@@ -73,7 +84,11 @@ def _found(block: Block, whole: str, lines: set[str], words: Counter[str]) -> bo
     if len(squashed) < _SHORT:
         return False
     if squashed in whole:
-        return True
+        if block["t"] not in ("p", "h"):
+            return True
+        # A sidebar blurb repeating the article's first sentence is found inside a longer
+        # paragraph; the paragraph itself is (most of) one of trafilatura's lines.
+        return not any(squashed in line and len(squashed) * 2 < len(line) for line in long_lines)
     # Lists and tables trafilatura shortened (a dropped item, a cell): most of it is there.
     if block["t"] in ("ul", "ol", "dl", "table", "quote"):
         parts = [_squash(part) for part in _parts(block)]

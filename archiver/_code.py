@@ -114,7 +114,7 @@ def _is_gutter(element: Any) -> bool:
 
 
 def _language(element: Any, pre: Any) -> str | None:
-    candidates = [pre.find("code"), pre, element]
+    candidates = [pre.find("code"), pre[0] if len(pre) else None, pre, element]
     ancestor = element.getparent()
     for _ in range(3):  # Sphinx: div.highlight-python > div.highlight > pre
         if ancestor is None:
@@ -124,7 +124,11 @@ def _language(element: Any, pre: Any) -> str | None:
     for node in candidates:
         if node is None:
             continue
-        for value in (node.get("data-lang"), node.get("data-language")):
+        for value in (
+            node.get("data-lang"),
+            node.get("data-language"),
+            node.get("data-code-block-lang"),
+        ):
             if value and _LANGUAGE.fullmatch(value) and value.lower() not in _NO_LANGUAGE:
                 return value.lower()
         for match in _LANGUAGE_CLASS.finditer(node.get("class") or ""):

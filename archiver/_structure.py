@@ -60,6 +60,7 @@ _SKIP = frozenset(
         "base",
         "frame",
         "frameset",
+        "clipboard-copy",
         "nav",
     ]
 )
@@ -263,7 +264,7 @@ class _Walker:
             tag = _tag(child)
             if not tag or tag in _SKIP:
                 pass
-            elif tag in _BLOCK_TAGS or tag in _CONTAINERS:
+            elif tag in _BLOCK_TAGS or tag in _CONTAINERS or _holds_blocks(child, tag):
                 flush()
                 out.extend(self.block(child, tag, depth))
             else:
@@ -277,7 +278,7 @@ class _Walker:
         if depth >= MAX_NESTING:
             text = _SPACES.sub(" ", element.text_content()).strip()
             return [{"t": "p", "c": [text]}] if text else []
-        if tag in _CONTAINERS:
+        if tag in _CONTAINERS or tag not in _BLOCK_TAGS:
             return self.blocks(element, depth)
         if tag in _HEADINGS:
             content = _merge(self.children(element, depth))
@@ -497,6 +498,19 @@ _BLOCK_TAGS = frozenset(
         "h6",
     ]
 )
+
+
+# Custom elements (GitHub's <markdown-accessiblity-table>) and inline elements misused as
+# wrappers: containers when blocks are inside.
+_BLOCK_INSIDE = etree.XPath(
+    "boolean(.//*[self::p or self::div or self::table or self::pre or self::ul or self::ol"
+    " or self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6"
+    " or self::blockquote or self::figure or self::dl])"
+)
+
+
+def _holds_blocks(element: Any, tag: str) -> bool:
+    return (tag in ("a", "span", "font") or "-" in tag) and bool(_BLOCK_INSIDE(element))
 
 
 # A cell holding headings, tables, sections or divs is page layout, not data.

@@ -77,9 +77,7 @@ def facts(doc: Document | None) -> dict[str, Any]:
         "list_items": [
             block_text(item) for b in every if b["t"] in ("ul", "ol") for item in b["items"]
         ],
-        "table": [
-            [text(cell) for cell in row] for row in tables[0]["head"] + tables[0]["body"]
-        ]
+        "table": [[text(cell) for cell in row] for row in tables[0]["head"] + tables[0]["body"]]
         if tables
         else None,
         "links": list(links(blocks)),
