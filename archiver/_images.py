@@ -54,19 +54,36 @@ def image_src(img: Any, picture: Any, base: str) -> str | None:
 
 
 def _srcset(value: str | None) -> list[tuple[float, str]]:
-    """srcset candidates with their size (width, or density x 10,000 so widths win ties)."""
+    """srcset candidates with their size (width, or density x 1000 so widths win ties).
+
+    Parsed as the HTML standard does: a URL runs to the next whitespace (commas inside it,
+    as CDNs write them, are part of it), then descriptors run to the next comma.
+    """
     if not value or "data:" in value:
         return []
     found = []
-    for entry in value.split(","):
-        fields = entry.split()
-        if not fields:
+    position, length = 0, len(value)
+    while position < length:
+        while position < length and (value[position].isspace() or value[position] == ","):
+            position += 1
+        start = position
+        while position < length and not value[position].isspace():
+            position += 1
+        url = value[start:position]
+        descriptor = ""
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            end = value.find(",", position)
+            end = length if end < 0 else end
+            descriptor = value[position:end].strip()
+            position = end
+        if not url:
             continue
         size = 1.0
-        if len(fields) > 1:
-            match = _DESCRIPTOR.match(fields[1])
-            if match:
-                number = float(match.group(1))
-                size = number if match.group(2).lower() == "w" else number * 1000
-        found.append((size, fields[0]))
+        match = _DESCRIPTOR.match(descriptor)
+        if match:
+            number = float(match.group(1))
+            size = number if match.group(2).lower() == "w" else number * 1000
+        found.append((size, url))
     return found
