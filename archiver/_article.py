@@ -20,6 +20,7 @@ _WORD = re.compile(r"\w+")
 # article): "Share" or "Subscribe" occur inside many longer sentences.
 _SHORT = 24
 _POSITIONAL = frozenset({"pre", "figure", "hr"})
+_COMPOUND = frozenset({"ul", "ol", "dl", "table", "quote"})
 
 
 def keep(blocks: list[Block], article_text: str) -> list[Block]:
@@ -81,20 +82,19 @@ def _found(block: Block, whole: str, lines: set[str], long_lines: list[str]) -> 
         return False
     if squashed in lines:
         return True
-    if len(squashed) < _SHORT:
-        return False
-    if squashed in whole:
-        if block["t"] not in ("p", "h"):
+    if block["t"] in _COMPOUND:
+        if len(squashed) >= _SHORT and squashed in whole:
             return True
-        # A sidebar blurb repeating the article's first sentence is found inside a longer
-        # paragraph; the paragraph itself is (most of) one of trafilatura's lines.
-        return not any(squashed in line and len(squashed) * 2 < len(line) for line in long_lines)
-    # Lists and tables trafilatura shortened (a dropped item, a cell): most of it is there.
-    if block["t"] in ("ul", "ol", "dl", "table", "quote"):
-        parts = [_squash(part) for part in _parts(block)]
-        parts = [part for part in parts if part]
-        return bool(parts) and sum(part in whole for part in parts) * 2 > len(parts)
-    return False
+        # Lists and tables trafilatura shortened (a dropped item, a cell), or short ones:
+        # most of their items or rows are there.
+        parts = [part for part in (_squash(text) for text in _parts(block)) if part]
+        found = sum(part in lines or (len(part) >= _SHORT and part in whole) for part in parts)
+        return bool(parts) and found * 2 > len(parts)
+    if len(squashed) < _SHORT or squashed not in whole:
+        return False
+    # A sidebar blurb repeating the article's first sentence is found inside a longer
+    # paragraph; the paragraph itself is (most of) one of trafilatura's lines.
+    return not any(squashed in line and len(squashed) * 2 < len(line) for line in long_lines)
 
 
 def _parts(block: Block) -> list[str]:
