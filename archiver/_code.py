@@ -30,6 +30,7 @@ _NOT_CODE = re.compile(
 )
 # One line per element: a newline after each unless its text already ends with one.
 _LINE_ELEMENTS = frozenset({"div", "tr", "li", "p"})
+_MAX_DEPTH = 100
 _NOT_TEXT = frozenset({"script", "style", "button", "template", "noscript"})
 _CODE_CELL = re.compile(r"(?:^|\s)(?:code|rouge-code|hljs-ln-code)(?:\s|$)")
 
@@ -91,7 +92,10 @@ class _Text:
         return "".join(self.parts)
 
 
-def _read(element: Any, out: _Text) -> None:
+def _read(element: Any, out: _Text, depth: int = 0) -> None:
+    if depth > _MAX_DEPTH:  # no highlighter nests this deep; keep the text, not the stack
+        out.add("".join(element.itertext()))
+        return
     if element.text:
         out.add(element.text)
     for child in element:
@@ -99,7 +103,7 @@ def _read(element: Any, out: _Text) -> None:
         if tag == "br":
             out.add("\n")
         elif tag and tag not in _NOT_TEXT and not _is_gutter(child):
-            _read(child, out)
+            _read(child, out, depth + 1)
             if tag in _LINE_ELEMENTS:
                 out.line_end()
         if child.tail:

@@ -26,6 +26,7 @@ from archiver.document import Block, Document, DocumentError, Inline, is_web_url
 
 MAX_ELEMENTS = 60_000
 MAX_NESTING = 24  # blocks inside blocks, and styles inside styles; the Document allows 64
+MAX_WRAPPERS = 200  # divs inside divs: real pages nest 30 deep, hostile ones thousands
 
 # Dropped with everything inside: never visible, live, or interactive.
 _SKIP = frozenset(
@@ -236,6 +237,7 @@ class _Walker:
     def __init__(self, base: str) -> None:
         self.base = base
         self.budget = MAX_ELEMENTS
+        self.stack = 0  # containers inside containers, which `depth` does not count
         # Images met inside inline content; they become figures after the enclosing block.
         self.pending: list[Block] = []
 
@@ -243,6 +245,16 @@ class _Walker:
 
     def blocks(self, element: Any, depth: int) -> list[Block]:
         """The blocks inside `element`; loose inline content becomes paragraphs."""
+        if self.stack >= MAX_WRAPPERS:
+            text = _SPACES.sub(" ", element.text_content()).strip()
+            return [{"t": "p", "c": [text]}] if text else []
+        self.stack += 1
+        try:
+            return self._blocks(element, depth)
+        finally:
+            self.stack -= 1
+
+    def _blocks(self, element: Any, depth: int) -> list[Block]:
         out: list[Block] = []
         inline: list[Inline] = []
 
