@@ -192,6 +192,7 @@ def _extract(
             published=pdf.published,
             language=pdf.language,
             error=pdf.error,
+            document=pdf.document,
         )
     if _looks_binary(body, charset):
         return Extracted(
