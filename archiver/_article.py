@@ -19,19 +19,40 @@ _WORD = re.compile(r"\w+")
 # Shorter than this, a block must equal one of trafilatura's lines (or be inside the
 # article): "Share" or "Subscribe" occur inside many longer sentences.
 _SHORT = 24
+_SMALL = 300
 _POSITIONAL = frozenset({"pre", "figure", "hr"})
 _COMPOUND = frozenset({"ul", "ol", "dl", "table", "quote"})
 
 
-def keep(blocks: list[Block], article_text: str) -> list[Block]:
-    if not article_text.strip():
+class Article:
+    """Trafilatura's text, squashed once for the questions below."""
+
+    def __init__(self, text: str) -> None:
+        self.whole = _squash(text)
+        ordered = [_squash(line) for line in text.split("\n")]
+        self.lines = set(ordered)
+        self.lines |= {_squash(line.lstrip("-*•0123456789. ")) for line in text.split("\n")}
+        self.long_lines = [line for line in ordered if len(line) >= _SHORT]
+        self.words = Counter(_WORD.findall(text.lower()))
+
+    def may_hold(self, text: str) -> bool:
+        """Whether a container with this text may hold part of the article: a mega-menu or a
+        footer does not, and is not walked at all (most of a real page's markup)."""
+        squashed = _squash(text)
+        if len(squashed) < _SMALL:
+            return True  # cheap to walk, and may be code or a heading trafilatura dropped
+        return squashed in self.whole or any(line in squashed for line in self.long_lines)
+
+
+def keep(blocks: list[Block], article: Article) -> list[Block]:
+    if not article.whole:
         return []
-    whole = _squash(article_text)
-    ordered = [_squash(line) for line in article_text.split("\n")]
-    lines = set(ordered)
-    lines |= {_squash(line.lstrip("-*•0123456789. ")) for line in article_text.split("\n")}
-    long_lines = [line for line in ordered if len(line) >= _SHORT]
-    words = Counter(_WORD.findall(article_text.lower()))
+    whole, lines, long_lines, words = (
+        article.whole,
+        article.lines,
+        article.long_lines,
+        article.words,
+    )
     verdicts: list[bool | None] = []  # None: judged by position
     for block in blocks:
         if block["t"] in _POSITIONAL:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
 
+from archiver._article import Article, keep
 from archiver._code import code_block, is_code_table
 from archiver._images import image_src
 from archiver.document import Block, Document, DocumentError, Inline, is_web_url
@@ -118,16 +119,15 @@ def document_from_html(
 
     `article_text` is the text trafilatura kept: only blocks found in it stay (None: all).
     """
-    from archiver._article import keep  # late: _article imports nothing back, cycle-free
-
     try:
         body = tree.find("body") if tree.tag == "html" else tree
         if body is None:
             body = tree
-        walker = _Walker(_base_url(tree, url))
+        article = Article(article_text) if article_text is not None else None
+        walker = _Walker(_base_url(tree, url), article)
         blocks = walker.blocks(body, 0)
-        if article_text is not None:
-            blocks = keep(blocks, article_text)
+        if article is not None:
+            blocks = keep(blocks, article)
         if not blocks:
             return None
         doc = Document(blocks)
@@ -234,8 +234,12 @@ def _has_text(inlines: list[Inline]) -> bool:
 
 
 class _Walker:
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, article: Article | None) -> None:
         self.base = base
+        self.article = article
+        parts = urlsplit(base)
+        # "/path" links are most of a page's links; urljoin costs 20 us each.
+        self.origin = f"{parts.scheme}://{parts.netloc}" if is_web_url(base) else ""
         self.budget = MAX_ELEMENTS
         self.stack = 0  # containers inside containers, which `depth` does not count
         # Images met inside inline content; they become figures after the enclosing block.
@@ -278,7 +282,8 @@ class _Walker:
                 pass
             elif tag in _BLOCK_TAGS or tag in _CONTAINERS or _holds_blocks(child, tag):
                 flush()
-                out.extend(self.block(child, tag, depth))
+                if tag in _BLOCK_TAGS or self._may_hold_article(child):
+                    out.extend(self.block(child, tag, depth))
             else:
                 inline.extend(self.inlines(child, tag, depth))
             if child.tail:
@@ -320,6 +325,13 @@ class _Walker:
         if tag == "li":  # a stray item outside a list
             return self.blocks(element, depth + 1)
         return self.blocks(element, depth)
+
+    def _may_hold_article(self, element: Any) -> bool:
+        # Only near the top: deeper down the containers are small and the walk is cheap.
+        if self.article is None or self.stack > _PRUNE_DEPTH:
+            return True
+        # Code trafilatura dropped (link-dense line anchors) is judged after the walk.
+        return self.article.may_hold(element.text_content()) or _HOLDS_CODE(element)
 
     def _take_pending(self) -> list[Block]:
         pending, self.pending = self.pending, []
@@ -472,7 +484,7 @@ class _Walker:
         if _is_anchor(element, href, text):
             return []
         inner = self.children(element, depth + 1)
-        target = urljoin(self.base, href) if href else ""
+        target = self._absolute(href)
         content = _merge(inner)
         if not is_web_url(target) or not _has_text(content):
             return inner  # javascript:, data:, mailto: and friends stay as their text
@@ -481,6 +493,13 @@ class _Walker:
         trail = " " if isinstance(last, str) and last[-1:].isspace() else ""
         return [lead, {"t": "a", "href": target, "c": content}, trail]
 
+    def _absolute(self, href: str) -> str:
+        if href.startswith(("https://", "http://")) and not _NEEDS_JOIN.search(href):
+            return href
+        if self.origin and href.startswith("/") and not _NEEDS_JOIN.search(href):
+            return self.origin + href
+        return urljoin(self.base, href) if href else ""
+
     def _inline_image(self, element: Any, tag: str) -> list[Inline]:
         img = element if tag == "img" else element.find(".//img")
         if img is not None and _EMOJI_CLASSES.search(_classes(img)):
@@ -488,6 +507,11 @@ class _Walker:
         self.pending.extend(self.figure(element, tag, MAX_NESTING - 1))
         return []
 
+
+# What urljoin would change: dot segments, scheme-relative "//host", backslashes, spaces.
+_NEEDS_JOIN = re.compile(r"/\.|^//|\\|\s")
+_PRUNE_DEPTH = 6
+_HOLDS_CODE = etree.XPath("boolean(.//pre)")
 
 _BLOCK_TAGS = frozenset(
     [
