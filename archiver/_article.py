@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import cached_property
 from typing import Any
 
 from archiver.document import Block
 
 _WORD = re.compile(r"\w+")
+_NON_WORD = re.compile(r"\W+")
 # Shorter than this, a block must equal one of trafilatura's lines (or be inside the
 # article): "Share" or "Subscribe" occur inside many longer sentences.
 _SHORT = 24
@@ -28,12 +30,21 @@ class Article:
     """Trafilatura's text, squashed once for the questions below."""
 
     def __init__(self, text: str) -> None:
-        self.whole = _squash(text)
-        ordered = [_squash(line) for line in text.split("\n")]
+        self.text = text
+        lowered = text.lower()
+        self.whole = _NON_WORD.sub("", lowered)
+        raw = lowered.split("\n")
+        ordered = [_NON_WORD.sub("", line) for line in raw]
         self.lines = set(ordered)
-        self.lines |= {_squash(line.lstrip("-*•0123456789. ")) for line in text.split("\n")}
+        # "1. Item": the number is trafilatura's, not the item's ("-" and "*" squash away).
+        self.lines.update(
+            _squash(line.lstrip("0123456789. ")) for line in raw if line[:1].isdigit()
+        )
         self.long_lines = [line for line in ordered if len(line) >= _SHORT]
-        self.words = Counter(_WORD.findall(text.lower()))
+
+    @cached_property
+    def words(self) -> Counter[str]:
+        return Counter(_WORD.findall(self.text.lower()))
 
     def may_hold(self, text: str) -> bool:
         """Whether a container with this text may hold part of the article: a mega-menu or a
@@ -47,12 +58,7 @@ class Article:
 def keep(blocks: list[Block], article: Article) -> list[Block]:
     if not article.whole:
         return []
-    whole, lines, long_lines, words = (
-        article.whole,
-        article.lines,
-        article.long_lines,
-        article.words,
-    )
+    whole, lines, long_lines = article.whole, article.lines, article.long_lines
     verdicts: list[bool | None] = []  # None: judged by position
     for block in blocks:
         if block["t"] in _POSITIONAL:
@@ -78,16 +84,16 @@ def keep(blocks: list[Block], article: Article) -> list[Block]:
     for index, (block, verdict) in enumerate(zip(blocks, verdicts, strict=True)):
         positional = verdict is None and first <= index <= last
         if verdict or (
-            positional and (block["t"] != "pre" or _code_kept(block, words, verdicts, index))
+            positional and (block["t"] != "pre" or _code_kept(block, article, verdicts, index))
         ):
             out.append(block)
     return out
 
 
-def _code_kept(block: Block, words: Counter[str], verdicts: list[bool | None], index: int) -> bool:
+def _code_kept(block: Block, article: Article, verdicts: list[bool | None], index: int) -> bool:
     # Trafilatura's copy of the code is mangled but its words are there.
     tokens = _WORD.findall(block["text"].lower())
-    if tokens and sum(1 for token in tokens if token in words) >= 0.6 * len(tokens):
+    if tokens and sum(1 for token in tokens if token in article.words) >= 0.6 * len(tokens):
         return True
     # It also drops code it finds link-dense (MkDocs' line anchors): code between two kept
     # blocks is the article's all the same, while an embed box or a cookie banner's snippet
@@ -137,7 +143,7 @@ def _parts(block: Block) -> list[str]:
 
 
 def _squash(text: str) -> str:
-    return "".join(_WORD.findall(text.lower()))
+    return _NON_WORD.sub("", text.lower())
 
 
 def _text(block: Block) -> str:

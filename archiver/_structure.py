@@ -86,6 +86,7 @@ _CONTAINERS = frozenset(
         "legend",
     ]
 )
+_BR = {"t": "br"}
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _STYLES = {
     "em": "em",
@@ -124,7 +125,10 @@ def document_from_html(
         if body is None:
             body = tree
         article = Article(article_text) if article_text is not None else None
-        walker = _Walker(_base_url(tree, url), article)
+        # Skipping chrome pays when there is much of it; on a lean page the test costs more.
+        page_chars = body.xpath("string-length(.)")
+        lean = isinstance(page_chars, float) and page_chars < 1.5 * len(article_text or "")
+        walker = _Walker(_base_url(tree, url), article, prune=not lean)
         blocks = walker.blocks(body, 0)
         if article is not None:
             blocks = keep(blocks, article)
@@ -158,7 +162,7 @@ def _merge(inlines: list[Inline]) -> list[Inline]:
     merged: list[Inline] = []
     for node in inlines:
         if isinstance(node, str):
-            node = _SPACES.sub(" ", node)
+            node = " " if node.isspace() else _SPACES.sub(" ", node)
             if not node:
                 continue
             if merged and isinstance(merged[-1], str):
@@ -204,6 +208,8 @@ def _trim(inlines: list[Inline]) -> None:
 
 def _split_paragraphs(inlines: list[Inline]) -> list[list[Inline]]:
     """Loose text with blank lines made of <br><br> (Blogger, old CMSes) is paragraphs."""
+    if _BR not in inlines:
+        return [inlines]
     paragraphs: list[list[Inline]] = [[]]
     breaks = 0
     for node in inlines:
@@ -234,9 +240,9 @@ def _has_text(inlines: list[Inline]) -> bool:
 
 
 class _Walker:
-    def __init__(self, base: str, article: Article | None) -> None:
+    def __init__(self, base: str, article: Article | None, prune: bool) -> None:
         self.base = base
-        self.article = article
+        self.article = article if prune else None  # for pruning; keep() judges all anyway
         parts = urlsplit(base)
         # "/path" links are most of a page's links; urljoin costs 20 us each.
         self.origin = f"{parts.scheme}://{parts.netloc}" if is_web_url(base) else ""
@@ -263,6 +269,9 @@ class _Walker:
         inline: list[Inline] = []
 
         def flush() -> None:
+            if not self.pending and all(isinstance(n, str) and n.isspace() for n in inline):
+                inline.clear()  # the newlines between blocks, most of the calls
+                return
             for content in _split_paragraphs(_merge(inline)):
                 if _has_text(content):
                     out.append({"t": "p", "c": content})
@@ -273,6 +282,8 @@ class _Walker:
 
         if element.text:
             inline.append(element.text)
+        # A lone child of a wrapper was judged with its parent.
+        prune = self.article is not None and self.stack <= _PRUNE_DEPTH and len(element) > 1
         for child in element:
             self.budget -= 1
             if self.budget < 0:
@@ -282,7 +293,7 @@ class _Walker:
                 pass
             elif tag in _BLOCK_TAGS or tag in _CONTAINERS or _holds_blocks(child, tag):
                 flush()
-                if tag in _BLOCK_TAGS or self._may_hold_article(child):
+                if tag in _BLOCK_TAGS or not prune or self._may_hold_article(child):
                     out.extend(self.block(child, tag, depth))
             else:
                 inline.extend(self.inlines(child, tag, depth))
@@ -328,8 +339,7 @@ class _Walker:
 
     def _may_hold_article(self, element: Any) -> bool:
         # Only near the top: deeper down the containers are small and the walk is cheap.
-        if self.article is None or self.stack > _PRUNE_DEPTH:
-            return True
+        assert self.article is not None
         # Code trafilatura dropped (link-dense line anchors) is judged after the walk.
         return self.article.may_hold(element.text_content()) or _HOLDS_CODE(element)
 
