@@ -183,27 +183,33 @@ def _ends_with_space(node: Inline) -> bool:
     return node.get("t") == "br"
 
 
+def _blank(node: Inline) -> bool:
+    return node == _BR if isinstance(node, dict) else not node.strip()
+
+
 def _trim(inlines: list[Inline]) -> None:
-    while inlines and isinstance(inlines[0], str) and not inlines[0].strip():
-        inlines.pop(0)
-    while inlines and (
-        (isinstance(inlines[-1], str) and not inlines[-1].strip()) or inlines[-1] == {"t": "br"}
-    ):
-        inlines.pop()
-    while inlines and inlines[0] == {"t": "br"}:
-        inlines.pop(0)
-    if inlines and isinstance(inlines[0], str):
+    start, end = 0, len(inlines)
+    while start < end and _blank(inlines[start]):
+        start += 1
+    while end > start and _blank(inlines[end - 1]):
+        end -= 1
+    if start or end != len(inlines):
+        inlines[:] = inlines[start:end]
+    if not inlines:
+        return
+    if isinstance(inlines[0], str):
         inlines[0] = inlines[0].lstrip()
-    if inlines and isinstance(inlines[-1], str):
+    if isinstance(inlines[-1], str):
         inlines[-1] = inlines[-1].rstrip()
-    for index, node in enumerate(inlines):
-        # Spaces around a line break are not visible.
-        if isinstance(node, dict) and node.get("t") == "br":
-            if index > 0 and isinstance(inlines[index - 1], str):
-                inlines[index - 1] = str(inlines[index - 1]).rstrip()
-            if index + 1 < len(inlines) and isinstance(inlines[index + 1], str):
-                inlines[index + 1] = str(inlines[index + 1]).lstrip()
-    inlines[:] = [node for node in inlines if node != ""]
+    if _BR in inlines:
+        for index, node in enumerate(inlines):
+            # Spaces around a line break are not visible.
+            if node == _BR:
+                if index > 0 and isinstance(inlines[index - 1], str):
+                    inlines[index - 1] = str(inlines[index - 1]).rstrip()
+                if index + 1 < len(inlines) and isinstance(inlines[index + 1], str):
+                    inlines[index + 1] = str(inlines[index + 1]).lstrip()
+        inlines[:] = [node for node in inlines if node != ""]
 
 
 def _split_paragraphs(inlines: list[Inline]) -> list[list[Inline]]:
