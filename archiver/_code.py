@@ -135,6 +135,9 @@ def _language(element: Any, pre: Any) -> str | None:
         ):
             if value and _LANGUAGE.fullmatch(value) and value.lower() not in _NO_LANGUAGE:
                 return value.lower()
+        classes = (node.get("class") or "").split()
+        if len(classes) == 2 and classes[0] == "sourceCode":  # Pandoc: "sourceCode python"
+            return classes[1].lower() if _LANGUAGE.fullmatch(classes[1]) else None
         for match in _LANGUAGE_CLASS.finditer(node.get("class") or ""):
             name = match.group(1).lower()
             if name not in _NO_LANGUAGE and _LANGUAGE.fullmatch(name):

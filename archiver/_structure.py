@@ -295,7 +295,7 @@ class _Walker:
             if self.budget < 0:
                 break
             tag = _tag(child)
-            if not tag or tag in _SKIP:
+            if not tag or tag in _SKIP or child.get("hidden") is not None:
                 pass
             elif tag in _BLOCK_TAGS or tag in _CONTAINERS or _holds_blocks(child, tag):
                 flush()
@@ -461,7 +461,7 @@ class _Walker:
             if self.budget < 0:
                 break
             tag = _tag(child)
-            if tag and tag not in _SKIP:
+            if tag and tag not in _SKIP and child.get("hidden") is None:
                 out.extend(self.inlines(child, tag, depth))
             if child.tail:
                 out.append(child.tail)
