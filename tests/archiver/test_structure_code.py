@@ -46,8 +46,8 @@ def read(html: str) -> tuple[str, str | None]:
         ),
         # Pygments' inline line numbers, and highlight.js' spans.
         (
-            '<div class="highlight-c"><pre><span class="linenos">1</span><span class="kt">int</span>'
-            ' x;\n<span class="linenos">2</span>x++;\n</pre></div>',
+            '<div class="highlight-c"><pre><span class="linenos">1</span>'
+            '<span class="kt">int</span> x;\n<span class="linenos">2</span>x++;\n</pre></div>',
             "int x;\nx++;\n",
             "c",
         ),
