@@ -1,7 +1,8 @@
 """An HTML page's article as a `Document`: headings, paragraphs, lists, tables, figures, code.
 
 One walk over the page's own DOM (after `_html` dropped scripts, styles, SVG and navs) turns
-the markup into blocks of the closed vocabulary in archiver/document.py; `_code` reads code
+the markup into blocks of the closed vocabulary in archiver/document.py; `_tags` says what
+each element is, `_inline_runs` collapses whitespace as a browser does, `_code` reads code
 blocks byte-exact and `_images` picks each figure's image. Which blocks are the article is
 trafilatura's decision, read back from the text it kept (`_article.keep`): trafilatura's
 own structured output mangles code and resolves links against the site root, and running it
@@ -23,94 +24,26 @@ from lxml import etree
 from archiver._article import Article, keep
 from archiver._code import code_block, is_code_table
 from archiver._images import image_src
+from archiver._inline_runs import SPACES, has_text, merge, split_paragraphs
+from archiver._tags import (
+    BLOCK_TAGS,
+    CONTAINERS,
+    EMOJI_CLASSES,
+    HEADINGS,
+    INLINE_CODE,
+    LAYOUT_CELL,
+    OWN_CELLS,
+    SKIP,
+    STYLES,
+    enclosing_table,
+    holds_blocks,
+    is_anchor,
+)
 from archiver.document import Block, Document, DocumentError, Inline, is_web_url
 
 MAX_ELEMENTS = 60_000
 MAX_NESTING = 24  # blocks inside blocks, and styles inside styles; the Document allows 64
 MAX_WRAPPERS = 200  # divs inside divs: real pages nest 30 deep, hostile ones thousands
-
-# Dropped with everything inside: never visible, live, or interactive.
-_SKIP = frozenset(
-    [
-        "script",
-        "style",
-        "noscript",
-        "template",
-        "iframe",
-        "object",
-        "embed",
-        "applet",
-        "form",
-        "input",
-        "button",
-        "select",
-        "textarea",
-        "svg",
-        "math",
-        "canvas",
-        "video",
-        "audio",
-        "source",
-        "track",
-        "map",
-        "area",
-        "dialog",
-        "head",
-        "title",
-        "meta",
-        "link",
-        "base",
-        "frame",
-        "frameset",
-        "clipboard-copy",
-        "nav",
-    ]
-)
-_CONTAINERS = frozenset(
-    [
-        "body",
-        "html",
-        "div",
-        "section",
-        "article",
-        "main",
-        "header",
-        "footer",
-        "aside",
-        "center",
-        "details",
-        "summary",
-        "hgroup",
-        "address",
-        "fieldset",
-        "legend",
-    ]
-)
-_BR = {"t": "br"}
-_HEADINGS = {f"h{n}": n for n in range(1, 7)}
-_STYLES = {
-    "em": "em",
-    "i": "em",
-    "cite": "em",
-    "var": "em",
-    "dfn": "em",
-    "strong": "strong",
-    "b": "strong",
-    "del": "del",
-    "s": "del",
-    "strike": "del",
-    "sub": "sub",
-    "sup": "sup",
-}
-_INLINE_CODE = frozenset({"code", "kbd", "samp", "tt"})
-_SPACES = re.compile(r"[ \t\n\r\f\v]+")
-# Heading permalinks: Sphinx's "¶", MkDocs' "¶", GitHub's and Docusaurus' "#", "🔗", "§".
-_ANCHOR_TEXT = frozenset({"", "¶", "#", "§", "🔗", "link", "permalink", "anchor"})
-_ANCHOR_CLASSES = re.compile(
-    r"\b(?:headerlink|header-link|heading-anchor|anchor-link|anchorjs-link|hash-link"
-    r"|anchor|permalink|direct-link)\b"
-)
-_EMOJI_CLASSES = re.compile(r"\b(?:emoji|wp-smiley|twemoji)\b")
 
 
 def document_from_html(
@@ -157,94 +90,6 @@ def _classes(element: Any) -> str:
     return (element.get("class") or "").lower()
 
 
-def _merge(inlines: list[Inline]) -> list[Inline]:
-    """Whitespace collapsed as a browser would, adjacent strings joined, ends trimmed."""
-    merged: list[Inline] = []
-    for node in inlines:
-        if isinstance(node, str):
-            node = " " if node.isspace() else _SPACES.sub(" ", node)
-            if not node:
-                continue
-            if merged and isinstance(merged[-1], str):
-                merged[-1] += node
-                continue
-            if node == " " and (not merged or _ends_with_space(merged[-1])):
-                continue
-            if node.startswith(" ") and merged and _ends_with_space(merged[-1]):
-                node = node[1:]
-        merged.append(node)
-    _trim(merged)
-    return merged
-
-
-def _ends_with_space(node: Inline) -> bool:
-    if isinstance(node, str):
-        return node.endswith(" ")
-    return node.get("t") == "br"
-
-
-def _blank(node: Inline) -> bool:
-    return node == _BR if isinstance(node, dict) else not node.strip()
-
-
-def _trim(inlines: list[Inline]) -> None:
-    start, end = 0, len(inlines)
-    while start < end and _blank(inlines[start]):
-        start += 1
-    while end > start and _blank(inlines[end - 1]):
-        end -= 1
-    if start or end != len(inlines):
-        inlines[:] = inlines[start:end]
-    if not inlines:
-        return
-    if isinstance(inlines[0], str):
-        inlines[0] = inlines[0].lstrip()
-    if isinstance(inlines[-1], str):
-        inlines[-1] = inlines[-1].rstrip()
-    if _BR in inlines:
-        for index, node in enumerate(inlines):
-            # Spaces around a line break are not visible.
-            if node == _BR:
-                if index > 0 and isinstance(inlines[index - 1], str):
-                    inlines[index - 1] = str(inlines[index - 1]).rstrip()
-                if index + 1 < len(inlines) and isinstance(inlines[index + 1], str):
-                    inlines[index + 1] = str(inlines[index + 1]).lstrip()
-        inlines[:] = [node for node in inlines if node != ""]
-
-
-def _split_paragraphs(inlines: list[Inline]) -> list[list[Inline]]:
-    """Loose text with blank lines made of <br><br> (Blogger, old CMSes) is paragraphs."""
-    if _BR not in inlines:
-        return [inlines]
-    paragraphs: list[list[Inline]] = [[]]
-    breaks = 0
-    for node in inlines:
-        if node == {"t": "br"}:
-            breaks += 1
-            continue
-        if isinstance(node, str) and not node.strip():
-            continue
-        if breaks >= 2:
-            paragraphs.append([])
-        elif breaks == 1:
-            paragraphs[-1].append({"t": "br"})
-        breaks = 0
-        paragraphs[-1].append(node)
-    for paragraph in paragraphs:
-        _trim(paragraph)
-    return paragraphs
-
-
-def _has_text(inlines: list[Inline]) -> bool:
-    for node in inlines:
-        if isinstance(node, str):
-            if node.strip():
-                return True
-        elif node.get("t") == "code" or _has_text(node.get("c", [])):
-            return True
-    return False
-
-
 class _Walker:
     def __init__(self, base: str, article: Article | None, prune: bool) -> None:
         self.base = base
@@ -262,7 +107,7 @@ class _Walker:
     def blocks(self, element: Any, depth: int) -> list[Block]:
         """The blocks inside `element`; loose inline content becomes paragraphs."""
         if self.stack >= MAX_WRAPPERS:
-            text = _SPACES.sub(" ", element.text_content()).strip()
+            text = SPACES.sub(" ", element.text_content()).strip()
             return [{"t": "p", "c": [text]}] if text else []
         self.stack += 1
         try:
@@ -278,8 +123,8 @@ class _Walker:
             if not self.pending and all(isinstance(n, str) and n.isspace() for n in inline):
                 inline.clear()  # the newlines between blocks, most of the calls
                 return
-            for content in _split_paragraphs(_merge(inline)):
-                if _has_text(content):
+            for content in split_paragraphs(merge(inline)):
+                if has_text(content):
                     out.append({"t": "p", "c": content})
             inline.clear()
             if self.pending:
@@ -295,11 +140,11 @@ class _Walker:
             if self.budget < 0:
                 break
             tag = _tag(child)
-            if not tag or tag in _SKIP or child.get("hidden") is not None:
+            if not tag or tag in SKIP or child.get("hidden") is not None:
                 pass
-            elif tag in _BLOCK_TAGS or tag in _CONTAINERS or _holds_blocks(child, tag):
+            elif tag in BLOCK_TAGS or tag in CONTAINERS or holds_blocks(child, tag):
                 flush()
-                if tag in _BLOCK_TAGS or not prune or self._may_hold_article(child):
+                if tag in BLOCK_TAGS or not prune or self._may_hold_article(child):
                     out.extend(self.block(child, tag, depth))
             else:
                 inline.extend(self.inlines(child, tag, depth))
@@ -310,18 +155,18 @@ class _Walker:
 
     def block(self, element: Any, tag: str, depth: int) -> list[Block]:
         if depth >= MAX_NESTING:
-            text = _SPACES.sub(" ", element.text_content()).strip()
+            text = SPACES.sub(" ", element.text_content()).strip()
             return [{"t": "p", "c": [text]}] if text else []
-        if tag in _CONTAINERS or tag not in _BLOCK_TAGS:
+        if tag in CONTAINERS or tag not in BLOCK_TAGS:
             return self.blocks(element, depth)
-        if tag in _HEADINGS:
-            content = _merge(self.children(element, depth))
-            if not _has_text(content):
+        if tag in HEADINGS:
+            content = merge(self.children(element, depth))
+            if not has_text(content):
                 return self._take_pending()
-            return [{"t": "h", "level": _HEADINGS[tag], "c": content}, *self._take_pending()]
+            return [{"t": "h", "level": HEADINGS[tag], "c": content}, *self._take_pending()]
         if tag == "p":
-            content = _merge(self.children(element, depth))
-            para: list[Block] = [{"t": "p", "c": content}] if _has_text(content) else []
+            content = merge(self.children(element, depth))
+            para: list[Block] = [{"t": "p", "c": content}] if has_text(content) else []
             return para + self._take_pending()
         if tag == "pre":
             code = code_block(element)
@@ -387,7 +232,7 @@ class _Walker:
         for child in flat:
             child_tag = _tag(child)
             if child_tag == "dt":
-                entries.append({"term": _merge(self.children(child, depth)), "defs": []})
+                entries.append({"term": merge(self.children(child, depth)), "defs": []})
             elif child_tag == "dd":
                 definition = self.blocks(child, depth + 1)
                 if not entries:
@@ -399,12 +244,10 @@ class _Walker:
     def table(self, element: Any, depth: int) -> list[Block]:
         if is_code_table(element):
             return [code_block(element)]
-        if _LAYOUT_CELL(element):
+        if LAYOUT_CELL(element):
             # Old templates lay whole pages out in tables: their cells are containers.
             return [
-                block
-                for cell in element.xpath(_OWN_CELLS)
-                for block in self.blocks(cell, depth + 1)
+                block for cell in element.xpath(OWN_CELLS) for block in self.blocks(cell, depth + 1)
             ]
         head: list[list[list[Inline]]] = []
         body: list[list[list[Inline]]] = []
@@ -413,13 +256,13 @@ class _Walker:
             if self.budget < 0:
                 break
             # Rows of tables nested inside cells belong to those tables.
-            if _enclosing_table(row) is not element:
+            if enclosing_table(row) is not element:
                 continue
             cells = [cell for cell in row if _tag(cell) in ("td", "th")]
             if not cells:
                 continue
             in_head = _tag(row.getparent()) == "thead" or all(_tag(c) == "th" for c in cells)
-            converted = [_merge(self.children(cell, depth + 1)) for cell in cells]
+            converted = [merge(self.children(cell, depth + 1)) for cell in cells]
             (head if in_head and not body else body).append(converted)
         self.pending = []  # images in cells are decoration (icons, flags) more often than not
         if not head and not body:
@@ -434,7 +277,7 @@ class _Walker:
         if tag == "figure":
             figcaption = element.find(".//figcaption")
             if figcaption is not None:
-                caption = _merge(self.children(figcaption, depth + 1))
+                caption = merge(self.children(figcaption, depth + 1))
                 self.pending = []
         if src is None:
             # A <figure> may hold a table, a quote or code instead of an image.
@@ -445,9 +288,9 @@ class _Walker:
                     if _tag(child) not in ("figcaption", "img", "picture")
                     for b in self.block(child, _tag(child) or "div", depth + 1)
                 ]
-                return inner + ([{"t": "p", "c": caption}] if _has_text(caption) else [])
+                return inner + ([{"t": "p", "c": caption}] if has_text(caption) else [])
             return []
-        alt = _SPACES.sub(" ", (img.get("alt") if img is not None else "") or "").strip()
+        alt = SPACES.sub(" ", (img.get("alt") if img is not None else "") or "").strip()
         return [{"t": "figure", "src": src, "alt": alt, "caption": caption, "image": None}]
 
     # --- inlines --------------------------------------------------------------------------
@@ -461,7 +304,7 @@ class _Walker:
             if self.budget < 0:
                 break
             tag = _tag(child)
-            if tag and tag not in _SKIP and child.get("hidden") is None:
+            if tag and tag not in SKIP and child.get("hidden") is None:
                 out.extend(self.inlines(child, tag, depth))
             if child.tail:
                 out.append(child.tail)
@@ -472,21 +315,21 @@ class _Walker:
             return [element.text_content()]
         if tag == "br":
             return [{"t": "br"}]
-        if tag in _INLINE_CODE:
-            text = _SPACES.sub(" ", element.text_content())
+        if tag in INLINE_CODE:
+            text = SPACES.sub(" ", element.text_content())
             return [{"t": "code", "text": text}] if text.strip() else [text]
         if tag in ("img", "picture"):
             return self._inline_image(element, tag)
         if tag == "a":
             return self._link(element, depth)
-        if tag in _BLOCK_TAGS:  # a block inside inline content: keep its words apart
+        if tag in BLOCK_TAGS:  # a block inside inline content: keep its words apart
             return [" ", *self.children(element, depth + 1), " "]
         inner = self.children(element, depth + 1)
-        style = _STYLES.get(tag)
+        style = STYLES.get(tag)
         if style is None:
             return inner
-        content = _merge(inner)
-        if not _has_text(content):
+        content = merge(inner)
+        if not has_text(content):
             return inner
         # Spaces at the edges of a styled run stay outside it.
         lead = " " if inner and isinstance(inner[0], str) and inner[0][:1].isspace() else ""
@@ -497,12 +340,12 @@ class _Walker:
     def _link(self, element: Any, depth: int) -> list[Inline]:
         href = (element.get("href") or "").strip()
         text = element.text_content().strip()
-        if _is_anchor(element, href, text):
+        if is_anchor(element, href, text):
             return []
         inner = self.children(element, depth + 1)
         target = self._absolute(href)
-        content = _merge(inner)
-        if not is_web_url(target) or not _has_text(content):
+        content = merge(inner)
+        if not is_web_url(target) or not has_text(content):
             return inner  # javascript:, data:, mailto: and friends stay as their text
         lead = " " if inner and isinstance(inner[0], str) and inner[0][:1].isspace() else ""
         last = inner[-1] if inner else ""
@@ -518,7 +361,7 @@ class _Walker:
 
     def _inline_image(self, element: Any, tag: str) -> list[Inline]:
         img = element if tag == "img" else element.find(".//img")
-        if img is not None and _EMOJI_CLASSES.search(_classes(img)):
+        if img is not None and EMOJI_CLASSES.search(_classes(img)):
             return [img.get("alt") or ""]
         self.pending.extend(self.figure(element, tag, MAX_NESTING - 1))
         return []
@@ -528,61 +371,3 @@ class _Walker:
 _NEEDS_JOIN = re.compile(r"/\.|^//|\\|\s")
 _PRUNE_DEPTH = 6
 _HOLDS_CODE = etree.XPath("boolean(.//pre)")
-
-_BLOCK_TAGS = frozenset(
-    [
-        "p",
-        "pre",
-        "ul",
-        "ol",
-        "menu",
-        "dl",
-        "blockquote",
-        "table",
-        "figure",
-        "hr",
-        "li",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-    ]
-)
-
-
-# Custom elements (GitHub's <markdown-accessiblity-table>) and inline elements misused as
-# wrappers: containers when blocks are inside.
-_BLOCK_INSIDE = etree.XPath(
-    "boolean(.//*[self::p or self::div or self::table or self::pre or self::ul or self::ol"
-    " or self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6"
-    " or self::blockquote or self::figure or self::dl])"
-)
-
-
-def _holds_blocks(element: Any, tag: str) -> bool:
-    return (tag in ("a", "span", "font") or "-" in tag) and bool(_BLOCK_INSIDE(element))
-
-
-# A cell holding headings, tables, sections or divs is page layout, not data.
-_LAYOUT_CELL = etree.XPath(
-    "boolean(.//*[self::td or self::th]//*[self::h1 or self::h2 or self::h3 or self::h4 or"
-    " self::h5 or self::h6 or self::table or self::blockquote or self::article or"
-    " self::section or self::div or self::pre])"
-)
-_OWN_CELLS = "./tr/td|./tr/th|./*/tr/td|./*/tr/th"
-
-
-def _enclosing_table(row: Any) -> Any:
-    parent = row.getparent()
-    while parent is not None and _tag(parent) != "table":
-        parent = parent.getparent()
-    return parent
-
-
-def _is_anchor(element: Any, href: str, text: str) -> bool:
-    """A heading's permalink, which is page furniture, not part of the heading."""
-    if _ANCHOR_CLASSES.search(_classes(element)):
-        return href.startswith("#") or text in _ANCHOR_TEXT
-    return href.startswith("#") and text.lower() in _ANCHOR_TEXT
