@@ -83,7 +83,7 @@ def _base_url(tree: lxml.html.HtmlElement, url: str | None) -> str:
 
 def _tag(element: Any) -> str:
     tag = element.tag
-    return tag.lower() if isinstance(tag, str) else ""
+    return tag if isinstance(tag, str) else ""  # lxml.html gives tags in lower case
 
 
 def _classes(element: Any) -> str:
@@ -339,8 +339,7 @@ class _Walker:
 
     def _link(self, element: Any, depth: int) -> list[Inline]:
         href = (element.get("href") or "").strip()
-        text = element.text_content().strip()
-        if is_anchor(element, href, text):
+        if is_anchor(element, href):
             return []
         inner = self.children(element, depth + 1)
         target = self._absolute(href)

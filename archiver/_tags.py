@@ -145,8 +145,13 @@ def enclosing_table(row: Any) -> Any:
     return parent
 
 
-def is_anchor(element: Any, href: str, text: str) -> bool:
+def is_anchor(element: Any, href: str) -> bool:
     """A heading's permalink, which is page furniture, not part of the heading."""
-    if _ANCHOR_CLASSES.search((element.get("class") or "").lower()):
+    classes = element.get("class")
+    furniture = bool(classes) and _ANCHOR_CLASSES.search(classes.lower()) is not None
+    if not furniture and not href.startswith("#"):
+        return False  # most links: no need for their text
+    text = element.text_content().strip()
+    if furniture:
         return href.startswith("#") or text in _ANCHOR_TEXT
-    return href.startswith("#") and text.lower() in _ANCHOR_TEXT
+    return text.lower() in _ANCHOR_TEXT
