@@ -14,10 +14,12 @@ import lxml.html
 import trafilatura
 from lxml import etree
 from trafilatura.deduplication import LRUCache
-from trafilatura.settings import Document
+from trafilatura.settings import Document as TrafilaturaDocument
 from trafilatura.xml import xmltotxt
 
 from archiver._charset import decode
+from archiver._structure import document_from_html
+from archiver.document import Document
 
 # Pages above this are cut before parsing (after dropping scripts and styles, which is where
 # most of the weight of big pages sits), so one pathological page cannot stall a worker.
@@ -85,6 +87,8 @@ class HtmlOptions:
     date_extensive_search: bool = True
     # Append the comments to the text, as trafilatura.extract() does (kept for the bench).
     append_comments: bool = False
+    # Build the structured copy (archiver/_structure.py); off only to time the text alone.
+    structure: bool = True
 
 
 @dataclass(slots=True)
@@ -96,6 +100,7 @@ class HtmlText:
     sitename: str | None = None
     description: str | None = None
     language: str | None = None
+    document: Document | None = None
 
 
 def extract_html(
@@ -108,7 +113,11 @@ def extract_html(
     if tree is None:
         return HtmlText(text=stripped_text(html))
     _strip_dead_weight(tree)
-    page = _light_extraction(tree) if _too_big(tree) else _full_extraction(tree, url, options)
+    page = (
+        _light_extraction(tree, url, options)
+        if _too_big(tree)
+        else _full_extraction(tree, url, options)
+    )
     if not page.text:
         # libxml2 gives up below 256 levels of nesting, and some garbage parses to nothing.
         page.text = stripped_text(html)
@@ -136,6 +145,8 @@ def _full_extraction(
         if len(fallback) > len(text):
             text = fallback
     page = HtmlText(text=text, language=_language(tree))
+    if options.structure:
+        page.document = document_from_html(tree, url, text)
     if meta is not None:
         page.title = _clean_line(meta.title)
         page.author = _clean_line(meta.author)
@@ -146,11 +157,15 @@ def _full_extraction(
     return page
 
 
-def _light_extraction(tree: lxml.html.HtmlElement) -> HtmlText:
+def _light_extraction(
+    tree: lxml.html.HtmlElement, url: str | None, options: HtmlOptions
+) -> HtmlText:
     """Huge pages: trafilatura needs seconds per ten thousand elements, so take the visible
-    text and the metadata from <meta> tags instead."""
+    text and the metadata from <meta> tags instead (and the whole page's structure, which
+    the walk's element budget keeps bounded)."""
     return HtmlText(
         text=visible_text(tree),
+        document=document_from_html(tree, url, None) if options.structure else None,
         title=_title_fallback(tree),
         author=_clean_line(_first(tree, '//meta[@name="author"]/@content')),
         published=_iso_date(
@@ -215,7 +230,7 @@ def _date_params(options: HtmlOptions) -> dict[str, Any]:
 
 def _run_trafilatura(
     tree: lxml.html.HtmlElement, url: str | None, options: HtmlOptions
-) -> Document | None:
+) -> TrafilaturaDocument | None:
     try:
         doc = trafilatura.bare_extraction(
             tree,  # copied by trafilatura, so the fallback still sees the whole page
@@ -234,19 +249,19 @@ def _run_trafilatura(
         )
     except Exception:  # trafilatura has many edge-case bugs; the fallback covers the page
         return None
-    return doc if isinstance(doc, Document) else None
+    return doc if isinstance(doc, TrafilaturaDocument) else None
 
 
 def _metadata_only(
     tree: lxml.html.HtmlElement, url: str | None, options: HtmlOptions
-) -> Document | None:
+) -> TrafilaturaDocument | None:
     try:
         return trafilatura.extract_metadata(copy(tree), url, _date_params(options))
     except Exception:
         return None
 
 
-def _main_text(doc: Document, options: HtmlOptions) -> str:
+def _main_text(doc: TrafilaturaDocument, options: HtmlOptions) -> str:
     # One block per top-level element so paragraphs stay apart in the reader view;
     # trafilatura's own text output joins them with single newlines.
     blocks: list[str] = []

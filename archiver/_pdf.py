@@ -13,6 +13,7 @@ from pypdf.errors import PdfReadError, PyPdfError
 from pypdf.generic import DictionaryObject, PdfObject
 
 from archiver._html import normalize_language
+from archiver.document import Block, Document
 
 # A 2000-page manual must not hold a worker for minutes: the first pages carry what search
 # needs, and the rest is reported as not extracted.
@@ -32,6 +33,8 @@ class PdfText:
     published: str | None = None
     language: str | None = None
     error: str | None = None
+    # Paragraphs page by page, a {"t": "hr"} between pages; None when there is no text.
+    document: Document | None = None
 
 
 def extract_pdf(body: bytes) -> PdfText:
@@ -42,7 +45,7 @@ def extract_pdf(body: bytes) -> PdfText:
             return PdfText(text="", error="PDF is encrypted with a password")
         title, author, published = _info(reader)
         language = _language(reader)
-        text, error = _pages_text(reader)
+        text, error, pages = _pages_text(reader)
     except (PyPdfError, PdfReadError) as err:
         return PdfText(text="", error=f"PDF could not be read: {_short(err)}")
     except Exception as err:  # pypdf raises plain KeyError/ValueError/... on broken files
@@ -50,7 +53,13 @@ def extract_pdf(body: bytes) -> PdfText:
     if not text and error is None:
         error = "PDF has no extractable text (scanned images?)"
     return PdfText(
-        text=text, title=title, author=author, published=published, language=language, error=error
+        text=text,
+        title=title,
+        author=author,
+        published=published,
+        language=language,
+        error=error,
+        document=_document(pages) if text else None,
     )
 
 
@@ -62,7 +71,7 @@ def _unlock(reader: PdfReader) -> bool:
         return False
 
 
-def _pages_text(reader: PdfReader) -> tuple[str, str | None]:
+def _pages_text(reader: PdfReader) -> tuple[str, str | None, list[str]]:
     total = len(reader.pages)
     deadline = time.monotonic() + MAX_PDF_SECONDS
     chunks: list[str] = []
@@ -79,8 +88,49 @@ def _pages_text(reader: PdfReader) -> tuple[str, str | None]:
         "\n\n", _TRAILING_SPACES.sub("\n", _CONTROL.sub("", "\n\n".join(chunks)))
     ).strip()
     if done < total:
-        return text, f"only the first {done} of {total} pages were extracted"
-    return text, None
+        return text, f"only the first {done} of {total} pages were extracted", chunks
+    return text, None, chunks
+
+
+def _document(pages: list[str]) -> Document:
+    """Paragraphs of each page, a rule between pages (the page boundaries of the printout)."""
+    blocks: list[Block] = []
+    for number, page in enumerate(pages):
+        if number:
+            blocks.append({"t": "hr"})
+        cleaned = _TRAILING_SPACES.sub("\n", _CONTROL.sub("", page.replace("\r", "")))
+        blocks.extend({"t": "p", "c": [paragraph]} for paragraph in _paragraphs(cleaned))
+    return Document(blocks)
+
+
+def _paragraphs(page: str) -> list[str]:
+    """PDF text comes as lines; a blank line, or a short line that ends a sentence, ends a
+    paragraph (the last line of a justified paragraph stops short of the margin)."""
+    lines = [line.strip() for line in page.split("\n")]
+    longest = max((len(line) for line in lines), default=0)
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        if not line:
+            if current:
+                paragraphs.append(_join(current))
+                current = []
+            continue
+        current.append(line)
+        if line.endswith((".", "!", "?", ":", "\u201d", '"')) and len(line) < 0.75 * longest:
+            paragraphs.append(_join(current))
+            current = []
+    if current:
+        paragraphs.append(_join(current))
+    return paragraphs
+
+
+def _join(lines: list[str]) -> str:
+    text = lines[0]
+    for line in lines[1:]:
+        # A word broken at the margin ("exam-" / "ple") keeps its hyphen but not a space.
+        text += line if text.endswith("-") else " " + line
+    return text
 
 
 def _info(reader: PdfReader) -> tuple[str | None, str | None, str | None]:

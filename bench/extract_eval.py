@@ -7,19 +7,29 @@ The truth was chosen by hand by wrapping the main text in <!--gt--> ... <!--/gt-
 .txt files from those markers (parsers drop comments, so extractors never see them).
 
 Scoring is bag-of-words token overlap per page, averaged over pages, as in the ScrapingHub
-article-extraction-benchmark and trafilatura's evaluation. Timing is CPU time in one
+article-extraction-benchmark and trafilatura's evaluation. The structure score runs on
+tests/archiver/fixtures/structure/ (pages in the markup of publishing tools, each with the
+code blocks, headings, list items and table cells a reader must find): per page, the share
+of each that the structured copy has exactly, averaged. "CHOSEN, text only" times the same
+pipeline without building the structured copy, so the cost of structure is read off one run.
+`--trafilatura-eval DIR` also scores trafilatura's own evaluation set (DIR is a checkout's
+tests/ directory, holding evaldata.py and cache/; never needed by CI) by its with/without
+snippets. Timing is CPU time in one
 process, best of --rounds per page; "heavy" repeats the timing on pages inflated with the
 weight real pages carry (inline state JSON, CSS, mega-menus), since hand-written pages are
 lighter than real ones.
 
     .venv/bin/python -m bench.extract_eval [--rounds 3] [--show-page NAME] [--rebuild-truth]
+        [--only-chosen] [--trafilatura-eval DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import runpy
 import statistics
 import sys
 import time
@@ -32,8 +42,10 @@ import lxml.html
 import trafilatura
 
 from archiver.extract import EXTRACTOR_OPTIONS, HtmlOptions, decode_html, extract_html
+from tests.archiver._structure_helpers import facts
 
 CORPUS = Path(__file__).resolve().parent / "extract_corpus"
+STRUCTURE_CORPUS = Path(__file__).resolve().parents[1] / "tests/archiver/fixtures/structure"
 SPEED_BAR_MS = 30.0
 TOKEN = re.compile(r"\w+")
 GT_REGION = re.compile(r"<!--gt-->(.*?)<!--/gt-->", re.DOTALL)
@@ -160,7 +172,66 @@ CONFIGS: dict[str, Extractor] = {
         replace(BASE, favor_recall=True, date_extensive_search=True)
     ),
     "CHOSEN (EXTRACTOR_OPTIONS)": linkvault(EXTRACTOR_OPTIONS),
+    "CHOSEN, text only": linkvault(replace(EXTRACTOR_OPTIONS, structure=False)),
 }
+CHOSEN = ("CHOSEN (EXTRACTOR_OPTIONS)", "CHOSEN, text only")
+
+
+# --- structure ---------------------------------------------------------------------------
+
+STRUCTURE_PARTS = ("code", "headings", "list_items", "table")
+
+
+def structure_scores(options: HtmlOptions) -> dict[str, float]:
+    """Mean share of each page's expected code blocks (byte-exact, with language), headings
+    (with level), list items and table cells found in its structured copy."""
+    per_part: dict[str, list[float]] = {part: [] for part in STRUCTURE_PARTS}
+    for path in sorted(STRUCTURE_CORPUS.glob("*.html")):
+        expected = json.loads(path.with_suffix(".json").read_text("utf-8"))
+        found = facts(extract_html(path.read_bytes(), expected["url"], None, options).document)
+        for part in STRUCTURE_PARTS:
+            want, got = expected[part], found[part]
+            if part == "table":
+                want = [cell for row in want or [] for cell in row]
+                got = [cell for row in got or [] for cell in row]
+            if not want:
+                continue
+            if part == "list_items":
+                # An item's own text, before any list nested in it.
+                own = {item.split("\n", 1)[0] for item in got} | set(got)
+                hits = sum(item in own for item in want)
+                got = want  # the expectations name some items, not every one
+            else:  # in order: the n-th expected against the n-th found
+                hits = sum(w == g for w, g in zip(want, got, strict=False))
+            per_part[part].append(hits / max(len(want), len(got)))
+    scores = {part: statistics.mean(v) if v else 0.0 for part, v in per_part.items()}
+    scores["all"] = statistics.mean(scores[part] for part in STRUCTURE_PARTS)
+    return scores
+
+
+# --- trafilatura's evaluation set -----------------------------------------------------------
+
+
+def trafilatura_eval(directory: Path, extractor: Extractor) -> Score:
+    """Snippet-level scores as trafilatura's own evaluation counts them: a "with" snippet
+    found is a true positive, a "without" snippet found a false positive."""
+    pages = runpy.run_path(str(directory / "evaldata.py"))["EVAL_PAGES"]
+    tp = fp = fn = 0
+    for url, page in pages.items():
+        path = directory / "cache" / page["file"]
+        if not path.exists():
+            continue
+        text = " ".join(extractor(path.read_bytes(), url).split())
+        for snippet in page.get("with", []):
+            if " ".join(snippet.split()) in text:
+                tp += 1
+            else:
+                fn += 1
+        fp += sum(" ".join(s.split()) in text for s in page.get("without", []))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Score(precision, recall, f1)
 
 
 def inflate(html: bytes) -> bytes:
@@ -198,6 +269,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rebuild-truth", action="store_true")
     parser.add_argument("--show-page", help="print per-config scores for pages matching this")
+    parser.add_argument("--only-chosen", action="store_true", help="time the chosen rows only")
+    parser.add_argument("--trafilatura-eval", type=Path, metavar="DIR")
     args = parser.parse_args()
     if args.rebuild_truth:
         rebuild_truth()
@@ -213,6 +286,8 @@ def main() -> None:
     print("-" * len(header))
     results = {}
     for name, extractor in CONFIGS.items():
+        if args.only_chosen and name not in CHOSEN:
+            continue
         scores = [score(extractor(p.html, p.url), p.truth) for p in pages]
         light = statistics.mean(timed(extractor, pages, args.rounds, heavy=False))
         heavy = statistics.mean(timed(extractor, pages, args.rounds, heavy=True))
@@ -226,6 +301,19 @@ def main() -> None:
             for page, s in zip(pages, scores, strict=True):
                 if args.show_page in page.name:
                     print(f"    {page.name:40} P {s.precision:.3f} R {s.recall:.3f} F {s.f1:.3f}")
+    structure = structure_scores(EXTRACTOR_OPTIONS)
+    parts = "  ".join(f"{part} {structure[part]:.3f}" for part in STRUCTURE_PARTS)
+    print(f"\nstructure score (chosen options): {structure['all']:.3f}  ({parts})")
+    with_structure, text_only = (results.get(name) for name in CHOSEN)
+    if with_structure and text_only:
+        light = with_structure[1] / text_only[1] - 1
+        heavy = with_structure[2] / text_only[2] - 1
+        print(f"cost of the structured copy: {light:+.0%} ms/page, {heavy:+.0%} inflated")
+    if args.trafilatura_eval:
+        print(f"\ntrafilatura evaluation set ({args.trafilatura_eval}):")
+        for name in CHOSEN:
+            row = trafilatura_eval(args.trafilatura_eval, CONFIGS[name])
+            print(f"{name:34} {row.precision:6.3f} {row.recall:6.3f} {row.f1:6.3f}")
     eligible = {
         name: r for name, r in results.items() if r[2] <= SPEED_BAR_MS and not name.isupper()
     }
