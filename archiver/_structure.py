@@ -3,7 +3,7 @@
 One walk over the page's own DOM (after `_html` dropped scripts, styles, SVG and navs) turns
 the markup into blocks of the closed vocabulary in archiver/document.py; `_tags` says what
 each element is, `_inline_runs` collapses whitespace as a browser does, `_code` reads code
-blocks byte-exact and `_images` picks each figure's image. Which blocks are the article is
+blocks byte-exact and `_figure_source` picks each figure's image. Which blocks are the article is
 trafilatura's decision, read back from the text it kept (`_article.keep`): trafilatura's
 own structured output mangles code and resolves links against the site root, and running it
 a second time for the structure would double the extraction cost.
@@ -23,7 +23,7 @@ from lxml import etree
 
 from archiver._article import Article, keep
 from archiver._code import code_block, is_code_table
-from archiver._images import image_src
+from archiver._figure_source import image_src
 from archiver._inline_runs import SPACES, has_text, merge, split_paragraphs
 from archiver._tags import (
     BLOCK_TAGS,

@@ -42,7 +42,7 @@ import lxml.html
 import trafilatura
 
 from archiver.extract import EXTRACTOR_OPTIONS, HtmlOptions, decode_html, extract_html
-from tests.archiver._structure_helpers import facts
+from bench.structure_facts import facts
 
 CORPUS = Path(__file__).resolve().parent / "extract_corpus"
 STRUCTURE_CORPUS = Path(__file__).resolve().parents[1] / "tests/archiver/fixtures/structure"

@@ -14,7 +14,7 @@ import pytest
 
 from archiver.document import Document
 from archiver.extract import extract
-from tests.archiver._structure_helpers import facts
+from bench.structure_facts import facts
 
 PAGES = Path(__file__).parent / "fixtures" / "structure"
 NAMES = sorted(path.stem for path in PAGES.glob("*.html"))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from archiver.document import Document
 from archiver.extract import extract
-from tests.archiver._structure_helpers import facts
+from bench.structure_facts import facts
 
 URL = "https://blog.example/posts/hostile"
 PROSE = (

@@ -1,5 +1,6 @@
 """Reading a structured copy back as plain facts (code blocks, headings, list items, table
-rows, links, figures), for the tests and for bench/extract_eval.py's structure score."""
+rows, links, figures): bench/extract_eval.py's structure score, shared with the tests
+(tests/archiver/test_structure*.py) as bench/postgres.py is."""
 
 from __future__ import annotations
 
