@@ -252,8 +252,20 @@ def test_a_structured_copy_that_does_not_check_out_is_left_out(
     report = restore_export(fresh, data)
     assert report.snapshots == 5 and len(report.problems) == 1
     assert "restored without it" in report.problems[0]
+    tampered = data["links"][0]["snapshots"][0]
+    others = [
+        snap
+        for link in data["links"]
+        for snap in link["snapshots"]
+        if snap is not tampered and snap["document"] is not None
+    ]
     with fresh.session() as session:
-        assert session.scalars(select(Snapshot.document)).all() == [None] * 5
+        left_out = session.scalar(
+            select(Snapshot.document).where(Snapshot.content_hash == tampered["content_hash"])
+        )
+        kept = session.scalars(select(Snapshot.document).where(Snapshot.document.is_not(None)))
+        assert left_out is None
+        assert len(kept.all()) == len(others)
     fresh.engine.dispose()
 
 
