@@ -163,6 +163,17 @@ def write_json(store: Store, out: IO[str]) -> int:
     for record in iter_links(store):
         out.write((",\n" if count else "") + json.dumps(link_json(record), ensure_ascii=False))
         count += 1
+    # The figures' archived images, each once: a backup's reader pages show them too.
+    out.write('\n], "images": [\n')
+    for number, image in enumerate(store.images.iter_images()):
+        item = {
+            "sha256": image.sha256,
+            "content_type": image.content_type,
+            "url": image.url,
+            "fetched_at": image.fetched_at.isoformat(),
+            "body_base64": base64.b64encode(image.data).decode(),
+        }
+        out.write((",\n" if number else "") + json.dumps(item))
     out.write("\n]}\n")
     return count
 

@@ -21,9 +21,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from archiver._sniff import image_type
 from archiver.document import Document, DocumentError
 from archiver.export import EXPORT_FORMAT, EXPORT_VERSION
-from archiver.models import Check, Link, LinkStatus, Snapshot
+from archiver.images import src_hash
+from archiver.models import Check, Image, Link, LinkStatus, Snapshot, SnapshotImage, utcnow
 from archiver.records import compress
 from archiver.store import Store
 from archiver.urls import normalize_url
@@ -42,13 +44,15 @@ class RestoreReport:
     existing: int = 0
     snapshots: int = 0
     checks: int = 0
+    images: int = 0
     problems: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         present = f" ({self.existing} already here, kept as they are)" if self.existing else ""
         return (
-            f"{self.links} links{present}, {self.snapshots} snapshots, {self.checks} checks; "
-            "nothing fetched."
+            f"{self.links} links{present}, {self.snapshots} snapshots, {self.checks} checks"
+            + (f", {self.images} images" if self.images else "")
+            + "; nothing fetched."
         )
 
 
@@ -85,18 +89,58 @@ def restore_export(store: Store, data: Mapping[str, Any]) -> RestoreReport:
     """Adds the export's links, snapshots and checks; marks the links for indexing."""
     report = RestoreReport()
     with store.session() as session:
+        # First, so the snapshots' figures can point at them (older exports have none).
+        images = _restore_images(session, data.get("images") or [], report)
         empty = not session.scalar(select(func.count(Link.id)))
         offset = 0 if empty else session.scalar(select(func.max(Link.position))) or 0
         for number, item in enumerate(data["links"], start=1):
             try:
-                _restore_link(session, item, empty, offset, report)
+                _restore_link(session, item, empty, offset, images, report)
             except (KeyError, TypeError, ValueError) as exc:
                 raise ExportError(f"link {number} of the export is malformed: {exc}") from None
     return report
 
 
+def _restore_images(session: Session, items: Any, report: RestoreReport) -> set[str]:
+    """Adds the export's images not stored yet, each checked against its SHA-256; returns
+    the hashes of every image the archive now holds among those the export names."""
+    if not isinstance(items, list):
+        raise ExportError("the export's images are not a list")
+    held: set[str] = set()
+    for number, item in enumerate(items, start=1):
+        try:
+            sha = _text(item["sha256"])
+            body = base64.b64decode(_text(item["body_base64"]), validate=True)
+            kind = image_type(body)
+            if hashlib.sha256(body).hexdigest() != sha or kind is None:
+                report.problems.append(f"image {number} of the export is not what it says")
+                continue
+            if session.get(Image, sha) is None:
+                session.add(
+                    Image(
+                        sha256=sha,
+                        content_type=kind,
+                        size=len(body),
+                        url=_text(item.get("url") or ""),
+                        fetched_at=_when(item.get("fetched_at")) or utcnow(),
+                        data=body,
+                    )
+                )
+                report.images += 1
+            held.add(sha)
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            report.problems.append(f"image {number} of the export is malformed")
+    session.flush()
+    return held
+
+
 def _restore_link(
-    session: Session, item: Mapping[str, Any], keep_ids: bool, offset: int, report: RestoreReport
+    session: Session,
+    item: Mapping[str, Any],
+    keep_ids: bool,
+    offset: int,
+    images: set[str],
+    report: RestoreReport,
 ) -> None:
     url = _text(item["url"])
     normalized = item.get("normalized_url") or normalize_url(url)
@@ -134,6 +178,7 @@ def _restore_link(
         snapshot = _snapshot(link, snap_item, report)
         session.add(snapshot)
         session.flush()
+        _link_figures(session, snapshot, images)
         new_ids[int(snap_item["id"])] = snapshot.id
         report.snapshots += 1
     current = item.get("snapshot")
@@ -191,6 +236,25 @@ def _snapshot(link: Link, item: Mapping[str, Any], report: RestoreReport) -> Sna
         raw=compress(body) if body else b"",
         headers=dict(item.get("headers") or {}),
     )
+
+
+def _link_figures(session: Session, snapshot: Snapshot, images: set[str]) -> None:
+    """A figure keeps its image only if the archive holds it (else the reader would show a
+    broken image; `linkvault reextract --all` fetches it again), and the snapshot is
+    recorded as using it, as archiving does."""
+    if snapshot.document is None:
+        return
+    document = Document.from_json(snapshot.document)
+    uses: dict[str, str] = {}
+    for figure in document.figures():
+        image = figure.get("image")
+        if image is not None and image not in images:
+            figure["image"] = None
+        elif image is not None:
+            uses[src_hash(figure["src"])] = image
+    snapshot.document = document.to_json()
+    for key, sha in uses.items():
+        session.add(SnapshotImage(snapshot_id=snapshot.id, src_hash=key, sha256=sha))
 
 
 def _document(link: Link, item: Mapping[str, Any], report: RestoreReport) -> str | None:

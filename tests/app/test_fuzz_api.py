@@ -41,9 +41,11 @@ OPERATIONS = [
     ("GET", "/api/links/{link_id}/diff"),
     ("GET", "/api/stats"),
     ("GET", "/healthz"),
+    ("GET", "/images/{sha256}"),
 ]
-# Operations without any input have nothing to make invalid.
-NO_INPUT = {("GET", "/api/stats"), ("GET", "/healthz")}
+# Operations without any input have nothing to make invalid; /images takes any string (a
+# 404 for what is not the SHA-256 of an archived image), so nothing there is invalid either.
+NO_INPUT = {("GET", "/api/stats"), ("GET", "/healthz"), ("GET", "/images/{sha256}")}
 CASES = [
     pytest.param(method, path, mode, id=f"{method} {path} {mode}")
     for method, path in OPERATIONS

@@ -63,6 +63,9 @@ def test_an_image_is_served_inert_and_cached_for_good(
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert "set-cookie" not in response.headers
+    head = client.head(f"/images/{hashlib.sha256(data).hexdigest()}")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-security-policy"] == "default-src 'none'; sandbox"
 
 
 @pytest.mark.parametrize(

@@ -5,17 +5,23 @@ the WARC export, the time budget. Hostile images: test_images_hostile.py."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver import Store
+from archiver.export import write_json
 from archiver.fetch import Fetcher
 from archiver.images import fetch_figures, image_type
-from archiver.models import Image, Snapshot, SnapshotImage
+from archiver.models import Image, Link, Snapshot, SnapshotImage
+from archiver.restore import restore_export
 from archiver.warc import write_warc
 from tests.archiver._images_support import (
     HOSTILE_SVG,
@@ -178,3 +184,38 @@ def test_slow_images_are_given_up_within_the_page_budget(local_site: LocalSite) 
     found = asyncio.run(fetch())
     assert list(found.by_src) == [local_site.url("/quick.png")]
     assert found.notes == ["1 not fetched within 0.5 s for the page"]
+
+
+def test_the_json_export_carries_the_images_and_restore_checks_them(
+    sqlite_store: Store, local_site: LocalSite, tmp_path: Path
+) -> None:
+    local_site.route("/a.png", png(seed=1), content_type="image/png")
+    local_site.route("/b.png", png(seed=2), content_type="image/png")
+    local_site.route("/post", page("Backup", "/a.png", "/b.png"))
+    archive(sqlite_store, [local_site.url("/post")], config())
+    buffer = io.StringIO()
+    write_json(sqlite_store, buffer)
+    data = json.loads(buffer.getvalue())
+    assert sorted(base64.b64decode(i["body_base64"]) for i in data["images"]) == sorted(
+        [png(seed=1), png(seed=2)]
+    )
+    # One image's bytes were changed on the way: it is not restored, and its figure
+    # shows no image rather than a broken one.
+    data["images"][0]["body_base64"] = base64.b64encode(png(seed=9)).decode()
+    broken = data["images"][0]["sha256"]
+
+    (tmp_path / "fresh").mkdir()
+    with sqlite_store_in(tmp_path / "fresh") as fresh:
+        report = restore_export(fresh, data)
+        assert report.images == 1
+        assert report.problems == ["image 1 of the export is not what it says"]
+        restored = stored_images(fresh)
+        assert set(restored.values()) <= {png(seed=1), png(seed=2)} and len(restored) == 1
+        with fresh.session() as session:
+            (link,) = session.scalars(select(Link)).all()
+        shown = [figure["image"] for figure in figures(fresh, link)]
+        assert broken not in shown and None in shown
+        assert [sha for sha in shown if sha] == list(restored)
+        assert count(fresh, SnapshotImage) == 1
+        assert fresh.images.get(next(iter(restored))) is not None
+    assert local_site.hits("/a.png") == local_site.hits("/b.png") == 1  # restore fetched nothing

@@ -46,3 +46,7 @@ def image(sha256: str, vault: VaultDep) -> Response:
             "Cache-Control": "public, max-age=31536000, immutable",
         },
     )
+
+
+# Caches and link checkers ask with HEAD; one operation in the schema is enough.
+router.add_api_route("/images/{sha256}", image, methods=["HEAD"], include_in_schema=False)
