@@ -3,6 +3,7 @@ stored snapshots extracted again from their stored bodies, with no page fetched.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ import pytest
 from app.services.runlock import exclusive_run
 from archiver.extract import EXTRACTOR_VERSION, extract
 from tests.app.test_cli_archive import linkvault, serve_list
+from tests.archiver._images_support import png
 from tests.support import pages
 from tests.support.site import LocalSite
 
@@ -236,3 +238,62 @@ def test_no_wait_while_another_command_writes(local_site: LocalSite, tmp_path: P
         refused = linkvault(data, "reextract", "--no-wait")
     assert refused.returncode == 3, refused.stderr
     assert "try again when it has finished" in refused.stderr
+
+
+FIGURE_PAGE = """<!doctype html><html lang="en"><head><title>How the eval loop runs</title></head>
+<body><nav><a href="/">Home</a> <a href="/about">About</a></nav><main><article>
+<h1>How the eval loop runs</h1>
+<p>The interpreter reads one instruction at a time from the code object and dispatches on its
+opcode; every instruction pushes and pops values on the frame's value stack.</p>
+<p>The diagram below shows a frame, its value stack and the instruction pointer moving through
+the bytecode while a small function adds two numbers and returns the result.</p>
+<figure><img src="/frame.png" alt="A frame with its value stack"><figcaption>A frame in the
+middle of BINARY_OP</figcaption></figure>
+<p>Once the function returns, its frame is popped and the caller's frame carries on from the
+instruction after the call, with the return value pushed on its own value stack.</p>
+<p>Generators keep their frame alive between calls, which is why a generator can resume
+exactly where it yielded, with its local variables and value stack intact.</p>
+</article></main><footer>Written by someone who likes bytecode.</footer></body></html>"""
+
+
+def _figure_images(db: Path) -> list[str | None]:
+    (document,) = _rows(db, "select document from snapshots where kind = 'html'")[0]
+    blocks = json.loads(document)["blocks"]
+    return [block.get("image") for block in blocks if block["t"] == "figure"]
+
+
+def test_reextract_fetches_only_the_images_the_archive_lacks(
+    local_site: LocalSite, tmp_path: Path
+) -> None:
+    frame = png(width=40, height=20, seed=7)
+    local_site.route("/frame.png", frame, content_type="image/png")
+    local_site.route("/eval-loop", FIGURE_PAGE.encode())
+    listing = tmp_path / "list.md"
+    listing.write_text(f"* [Eval loop]({local_site.url('/eval-loop')})\n", encoding="utf-8")
+    data = tmp_path / "data"
+    assert linkvault(data, "archive", str(listing)).returncode == 0
+    db = data / "linkvault.db"
+    if not extract(FIGURE_PAGE.encode(), "text/html", local_site.url("/eval-loop")).document:
+        pytest.skip("this extractor gives no structured copy")
+    (image,) = _figure_images(db)
+    assert image == hashlib.sha256(frame).hexdigest()
+    assert local_site.hits("/frame.png") == 1
+
+    # An archive made before images were kept: no structured copy, no images.
+    _as_if_archived_by_an_older_linkvault(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("delete from snapshot_images")
+        conn.execute("delete from images")
+    result = linkvault(data, "reextract")
+    assert result.returncode == 0, result.stderr
+    assert "1 images fetched" in result.stderr
+    assert local_site.hits("/eval-loop") == 1  # the page is never fetched again
+    assert local_site.hits("/frame.png") == 2  # the image it lacked, once
+    assert _figure_images(db) == [image]
+    assert _rows(db, "select sha256 from images") == [(image,)]
+
+    # Everything again: the image is held now, so it is attached without a request.
+    result = linkvault(data, "reextract", "--all")
+    assert result.returncode == 0, result.stderr
+    assert local_site.hits("/frame.png") == 2 and local_site.hits("/eval-loop") == 1
+    assert _figure_images(db) == [image]
