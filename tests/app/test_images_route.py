@@ -136,13 +136,13 @@ def test_a_scripted_svg_opened_in_chromium_runs_nothing(
 def test_figures_archived_through_the_real_extraction_are_served_with_their_bytes(
     tmp_path: Path, local_site: LocalSite
 ) -> None:
-    """End to end: the page's own extraction finds the figures (skipped until it does)."""
+    """End to end: the page's own extraction finds the figure, archiving fetches its image,
+    GET /images serves the original bytes."""
     figure = "<figure><img src='/fig.png' alt='A diagram'><figcaption>Flow</figcaption></figure>"
     article = pages.article("Diagrams", pages.filler("diagrams"), "FIGURE", pages.filler("flow"))
     html = article.replace("<p>FIGURE</p>", figure).encode()
     extracted = extract(html, "text/html", local_site.url("/post"), "utf-8")
-    if extracted.document is None or not list(extracted.document.figures()):
-        pytest.skip("needs the structured extraction of figures (branch house-extract)")
+    assert extracted.document is not None and list(extracted.document.figures())
     local_site.route("/fig.png", PNG, content_type="image/png")
     local_site.route("/post", html)
     settings = Settings(data_dir=tmp_path, allow_private=True)  # type: ignore[call-arg]
