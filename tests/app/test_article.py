@@ -18,6 +18,7 @@ from app.services.article import (
     text_document,
     to_html,
     to_markdown,
+    without_title,
 )
 from archiver.document import Document
 from tests.app._article import CODE, DOCUMENT, HOSTILE, SHA
@@ -243,3 +244,20 @@ def test_markdown_reads_back_as_the_same_structure() -> None:
     assert "# not a heading * not a list _ not emphasis [not](a link) | pipe" in texts
     assert sum(t.type == "bullet_list_open" for t in tokens) == 1
     assert [t.attrs.get("start") for t in tokens if t.type == "ordered_list_open"] == [3]
+
+
+def test_a_first_heading_repeating_the_title_is_left_to_the_page() -> None:
+    heading = {"t": "h", "level": 1, "c": ["How the ", {"t": "code", "text": "eval"}, "  Loop"]}
+    body = {"t": "p", "c": ["Text."]}
+    article = Document([heading, body])
+    assert without_title(article, "how the eval loop").blocks == [body]
+    assert without_title(article, "Another title") == article
+    assert without_title(Document([body, heading]), "How the eval Loop").blocks == [body, heading]
+    assert without_title(article, None) == article
+    shown = markdown_file(
+        article,
+        title="How the eval loop",
+        source_url="https://a.example/",
+        archived="2026-12-05 00:00 UTC",
+    )
+    assert shown.count("How the") == 1

@@ -15,7 +15,13 @@ from app.http.formats import image_base
 from app.http.lookups import pick_pair, run_search
 from app.http.web.state import SearchState
 from app.http.web.templating import make_templates
-from app.services.article import document_of, markdown_file, text_document, to_html
+from app.services.article import (
+    document_of,
+    markdown_file,
+    text_document,
+    to_html,
+    without_title,
+)
 from app.services.diffs import diff_snapshots
 from app.services.queries import (
     MAX_ID,
@@ -175,6 +181,8 @@ def reader(request: Request, link_id: str, session: SessionDep) -> HTMLResponse:
     q = request.query_params.get("q", "")[:2000]
     snap = _chosen_snapshot(request, session, view)
     document = document_of(snap.document) if snap is not None else None
+    if document is not None:
+        document = without_title(document, view.title)  # the page's own h1 says it
     history = link_snapshots(session, view.link.id)
     return templates.TemplateResponse(
         request,
