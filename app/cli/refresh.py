@@ -8,17 +8,21 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from sqlalchemy import select
 
 from app.cli import output
 from app.cli.common import FetchOptions, NoWait, err, fail, fetch_options, writing
 from app.durations import format_duration, parse_duration
-from app.services.archiving import Queued, refresh_or_queue, tasks_to_refresh
+from app.services.archiving import (
+    Queued,
+    UnknownLinks,
+    link_ids_for,
+    refresh_or_queue,
+    tasks_to_refresh,
+)
 from app.services.vault import Vault
-from archiver.models import Link, LinkStatus
+from archiver.models import LinkStatus
 from archiver.pipeline import LinkDone
 from archiver.refresh import RefreshSelection
-from archiver.urls import normalize_url
 
 
 @fetch_options
@@ -101,23 +105,12 @@ def refresh(
 
 
 def _link_ids(vault: Vault, urls: list[str]) -> list[int]:
-    ids: list[int] = []
-    unknown: list[str] = []
-    with vault.store.session() as session:
-        for url in urls:
-            try:
-                normalized = normalize_url(url.strip())
-            except ValueError:
-                normalized = url.strip()
-            found = session.scalar(select(Link.id).where(Link.normalized_url == normalized))
-            if found is None:
-                unknown.append(url)
-            else:
-                ids.append(found)
-    if unknown:
-        names = ", ".join(unknown)
-        raise fail(f"not in the archive (add them with `linkvault archive`): {names}")
-    return ids
+    try:
+        return link_ids_for(vault, urls)
+    except UnknownLinks as exc:
+        raise fail(
+            f"not in the archive (add them with `linkvault archive`): {', '.join(exc.urls)}"
+        ) from None
 
 
 def _refresh_once(vault: Vault, selection: RefreshSelection) -> None:

@@ -26,9 +26,8 @@ from archiver import StoredBody, StoredPage, extraction_pool, reextract_body
 from archiver.document import Document, DocumentError
 from archiver.fetch import Fetcher
 from archiver.images import fetch_figures, figure_urls
-from archiver.models import Link, Snapshot
+from archiver.models import Snapshot
 from archiver.pipeline import default_workers
-from archiver.urls import normalize_url
 
 # Results are committed in small batches: one transaction per snapshot cost more than the
 # extraction of a short page, and a batch is all a stopped run can lose besides what is in
@@ -78,35 +77,6 @@ class ReextractSummary:
             self.skipped += 1
         else:
             self.failed += 1
-
-
-class UnknownLinks(ValueError):
-    """URLs asked for that the archive does not hold."""
-
-    def __init__(self, urls: Sequence[str]) -> None:
-        super().__init__(", ".join(urls))
-        self.urls = list(urls)
-
-
-def link_ids_for(vault: Vault, urls: Sequence[str]) -> list[int]:
-    """The ids of the links archived under these URLs (normalised as archive does);
-    UnknownLinks names those the archive does not hold."""
-    ids: list[int] = []
-    unknown: list[str] = []
-    with vault.store.session() as session:
-        for url in urls:
-            try:
-                normalized = normalize_url(url.strip())
-            except ValueError:
-                normalized = url.strip()
-            found = session.scalar(select(Link.id).where(Link.normalized_url == normalized))
-            if found is None:
-                unknown.append(url)
-            else:
-                ids.append(found)
-    if unknown:
-        raise UnknownLinks(unknown)
-    return ids
 
 
 def snapshots_to_reextract(

@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, update
 
+from app.services.archiving import UnknownLinks, link_ids_for
 from app.services.reextracting import (
     Outcome,
     SnapshotDone,
-    UnknownLinks,
-    link_ids_for,
     reextract,
     snapshots_to_reextract,
 )
