@@ -20,6 +20,7 @@ import ssl
 from collections import Counter
 from collections.abc import Iterator
 
+import httpcore
 import httpx
 
 from archiver import _guard
@@ -28,6 +29,7 @@ __all__ = [
     "NAME_RESOLUTION",
     "OUTAGE_CHECKPOINT",
     "OUTAGE_MIN_HOSTS",
+    "OUTAGE_WINDOW",
     "OUTAGE_SHARE",
     "PROXY_UNREACHABLE",
     "OutageWatch",
@@ -37,6 +39,8 @@ __all__ = [
 OUTAGE_SHARE = 0.8
 OUTAGE_MIN_HOSTS = 3
 OUTAGE_CHECKPOINT = 10
+# The queue worker judges hosts this many at a time (it has no end of run).
+OUTAGE_WINDOW = 50
 
 NAME_RESOLUTION = "name resolution"
 PROXY_UNREACHABLE = "proxy unreachable"
@@ -48,6 +52,8 @@ def network_failure(exc: BaseException, proxied: bool) -> str | None:
     for cause in _chain(exc):
         if isinstance(cause, _guard.HostNotFound | _guard.ResolverFailed):
             return NAME_RESOLUTION
+        if isinstance(cause, httpcore.ConnectTimeout) and str(cause).startswith("DNS lookup"):
+            return NAME_RESOLUTION  # the guard's resolver timed out
         if isinstance(cause, socket.gaierror):
             return PROXY_UNREACHABLE  # direct connections resolve in the guard
         if isinstance(cause, ssl.SSLError):
@@ -78,25 +84,40 @@ class OutageWatch:
     `decided()` is awaited by a link whose fetch failed at network level before its failure
     is recorded: until the first verdict it cannot tell a dead host from a dead network."""
 
-    def __init__(self, hosts: int) -> None:
+    def __init__(self, hosts: int = OUTAGE_CHECKPOINT) -> None:
         self._checkpoint = max(1, min(OUTAGE_CHECKPOINT, hosts))
         self._first: dict[str, str | None] = {}
         self._decided = asyncio.Event()
         self.down = False
+        self.waiting = 0  # links waiting for the verdict
 
     def saw(self, host: str, failure: str | None) -> None:
         """A link of `host` finished; `failure` is its network-level failure, if any."""
         if host in self._first or self.down:
             return
         self._first[host] = failure
-        if len(self._first) >= self._checkpoint:
-            failed = sum(1 for kind in self._first.values() if kind)
-            self.down = failed >= OUTAGE_MIN_HOSTS and failed >= OUTAGE_SHARE * len(self._first)
-            self._decided.set()
+        if self._decided.is_set() or len(self._first) >= self._checkpoint:
+            self.settle()
+
+    def settle(self) -> None:
+        """Judge now with the hosts seen so far: a run that cannot know how many hosts will
+        come (the queue worker) settles when no more are coming for now."""
+        failed = sum(1 for kind in self._first.values() if kind)
+        self.down = failed >= OUTAGE_MIN_HOSTS and failed >= OUTAGE_SHARE * len(self._first)
+        self._decided.set()
+
+    @property
+    def hosts(self) -> int:
+        """Distinct hosts with a result so far."""
+        return len(self._first)
 
     async def decided(self) -> bool:
         """Whether the network looks down, once that can be told."""
-        await self._decided.wait()
+        self.waiting += 1
+        try:
+            await self._decided.wait()
+        finally:
+            self.waiting -= 1
         return self.down
 
     def message(self) -> str:

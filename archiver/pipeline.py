@@ -69,13 +69,20 @@ class RunSummary:
         return sum(self.counts.values())
 
 
+class NetworkDown(Exception):
+    """The network looked down: a link not fetched at all, or (in a run that hands links
+    back, the queue worker's) one that failed meanwhile, recorded nowhere."""
+
+
 @dataclass(slots=True)
-class _RunState:
+class RunState:
     """What one run knows across its links: whether the network looks down, and the error
-    each host's links last failed with."""
+    each host's links last failed with. `hand_back`: raise NetworkDown for a link that
+    failed while the network looked down, recording nothing."""
 
     watch: OutageWatch
     failures: dict[str, str] = field(default_factory=dict)
+    hand_back: bool = False
 
 
 def _host_level(result: FetchResult) -> bool:
@@ -176,14 +183,15 @@ class Pipeline:
         summary = RunSummary()
         if not tasks:
             return summary
-        state = _RunState(OutageWatch(len({host_of(task.url) for task in tasks})))
-        async with self.started(state) as archive:
+        state = RunState(OutageWatch(len({host_of(task.url) for task in tasks})))
+        async with self.started() as archive:
 
             async def one(task: LinkTask) -> None:
-                if state.watch.down:
+                try:
+                    done = await archive(task, state)
+                except NetworkDown:
                     summary.not_tried += 1
                     return
-                done = await archive(task)
                 summary.counts["inconclusive" if done.inconclusive else done.status.value] += 1
                 if done.changed:
                     summary.changed_ids.append(done.link_id)
@@ -198,11 +206,11 @@ class Pipeline:
 
     @contextlib.asynccontextmanager
     async def started(
-        self, state: _RunState | None = None
-    ) -> AsyncIterator[Callable[[LinkTask], Awaitable[LinkDone]]]:
+        self,
+    ) -> AsyncIterator[Callable[[LinkTask, RunState | None], Awaitable[LinkDone]]]:
         """The pipeline open for links given one at a time, as the queue worker claims them:
         yields a coroutine function that archives one link and says how it ended. With a
-        run's state (`run`), failures are weighed against the run's other hosts."""
+        run's state, failures are weighed against the run's other hosts."""
         own_executor = self._executor is None
         self._pool = self._executor or _worker_pool(self._workers)
         if own_executor:
@@ -222,14 +230,18 @@ class Pipeline:
         try:
             async with Fetcher(self._config) as fetcher:
 
-                async def archive(task: LinkTask) -> LinkDone:
+                async def archive(task: LinkTask, state: RunState | None) -> LinkDone:
                     async with in_flight:
+                        if state is not None and state.watch.down:
+                            raise NetworkDown(state.watch.message())  # not fetched at all
                         done = await self._archive_one(fetcher, task, state)
                     if isinstance(done, LinkDone):
                         return done
                     assert state is not None
                     # Waited for outside the slot: the verdict needs other links to finish.
                     down = await state.watch.decided()
+                    if down and state.hand_back:
+                        raise NetworkDown(state.watch.message())
                     return await self._record_failure(task, done, state, inconclusive=down)
 
                 yield archive
@@ -254,7 +266,7 @@ class Pipeline:
             raise
 
     async def _record_failure(
-        self, task: LinkTask, result: FetchResult, state: _RunState | None, *, inconclusive: bool
+        self, task: LinkTask, result: FetchResult, state: RunState | None, *, inconclusive: bool
     ) -> LinkDone:
         error = result.error or _FAILURE_STATUS[result.outcome].value
         if inconclusive:
@@ -282,7 +294,7 @@ class Pipeline:
         return LinkDone(task.id, task.url, status, error, False)
 
     async def _archive_one(
-        self, fetcher: Fetcher, task: LinkTask, state: _RunState | None
+        self, fetcher: Fetcher, task: LinkTask, state: RunState | None
     ) -> LinkDone | FetchResult:
         """How the link ended; or, for a network-level failure in a run, its fetch result,
         to be recorded once the run can tell a dead host from a dead network."""

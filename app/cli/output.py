@@ -113,6 +113,8 @@ def print_summary(
         if summary.counts[status.value]:
             style = _STATUS_STYLE[status.value]
             table.add_row(f"[{style}]{status.value}[/]", str(summary.counts[status.value]))
+    if summary.counts["inconclusive"]:
+        table.add_row("[yellow]inconclusive[/]", str(summary.counts["inconclusive"]))
     table.add_row("total", str(summary.total))
     console.print(table)
     problems = store.runs.problem_links(link_ids)
@@ -127,6 +129,13 @@ def print_summary(
                 f"[{style}]{link.status}[/]", escape(link.url), escape(link.error or "")
             )
         console.print(listing)
+
+
+def print_outage(console: Console, summary: RunSummary) -> None:
+    """The run stopped because the network looked down: say so, and what was left."""
+    console.print(f"[red]error:[/] {escape(summary.outage or 'the network looks down')}")
+    if summary.not_tried:
+        console.print(f"{summary.not_tried} links were not tried; run the command again later.")
 
 
 def _iso(value: datetime | None) -> str | None:
