@@ -207,6 +207,7 @@ def print_search(console: Console, page: SearchPage) -> None:
 def status_report(store: Store, index: SearchBackend) -> dict[str, Any]:
     run = store.runs.last_run()
     dead = store.runs.links_with_status(LinkStatus.DEAD)
+    unreachable = store.runs.unreachable_links()
     queue = queue_counts(store.engine)
     return {
         "counts": store.runs.status_counts(),
@@ -214,6 +215,15 @@ def status_report(store: Store, index: SearchBackend) -> dict[str, Any]:
         "dead": [
             {"id": link.id, "url": link.url, "error": link.error, "since": _iso(link.dead_since)}
             for link in dead
+        ],
+        "unreachable": [
+            {
+                "id": link.id,
+                "url": link.url,
+                "reason": link.unreachable_reason,
+                "since": _iso(link.unreachable_since),
+            }
+            for link in unreachable
         ],
         "last_run": None
         if run is None
@@ -240,6 +250,12 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
         for link in report["dead"]:
             since = (link["since"] or "")[:10] or "unknown"
             console.print(f"  {escape(link['url'])} since {since}: {escape(link['error'] or '')}")
+    if report["unreachable"]:
+        console.print("[yellow]Unreachable, not dead until a later check confirms it:[/]")
+        for link in report["unreachable"]:
+            since = (link["since"] or "")[:10] or "unknown"
+            reason = escape(link["reason"] or "")
+            console.print(f"  {escape(link['url'])} since {since}: {reason}")
     run = report["last_run"]
     if run:
         state = "finished " + str(run["finished_at"]) if run["finished_at"] else "did not finish"
