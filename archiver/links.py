@@ -1,5 +1,11 @@
 """Links and their snapshots: importing links, choosing what to fetch, and recording what
-each fetch brought (a new snapshot, an unchanged copy, a failure) with its check."""
+each fetch brought (a new snapshot, an unchanged copy, a failure, an inconclusive check) with
+its check.
+
+About 450 lines on purpose: every write of a fetch's result goes through `_recorded`, which
+the work queue's store (archiver/queue.py) overrides so that a result and the link's release
+from the queue commit together; split over several classes, that one override would have to
+follow each of them."""
 
 from __future__ import annotations
 
