@@ -43,6 +43,8 @@ LINK_FIELDS = (
     "checked_at",
     "archived_at",
     "dead_since",
+    "unreachable_since",
+    "unreachable_reason",
 )
 SNAPSHOT_FIELDS = (
     "id",

@@ -99,9 +99,11 @@ def a_day_passes(store: Store) -> None:
     """Moves every recorded time back a day and a minute, as if the next check came then."""
     back = DAY + timedelta(minutes=1)
     with store.session() as session:
-        for link in session.scalars(select(Link).where(Link.unreachable_since.is_not(None))):
-            assert link.unreachable_since is not None
-            link.unreachable_since -= back
+        for link in session.scalars(select(Link)):
+            if link.unreachable_since is not None:
+                link.unreachable_since -= back
+            if link.checked_at is not None:
+                link.checked_at -= back
         for check in session.scalars(select(Check)):
             check.checked_at -= back
 
@@ -227,3 +229,22 @@ def test_a_link_never_archived_is_dead_at_once(store: Store, local_site: LocalSi
     imported = store.links.add_links(parse_text(local_site.url("/never"), "t.txt").links)
     _, done = run(store, store.links.tasks_for_archive(imported.link_ids))
     assert [item.status for item in done] == [LinkStatus.DEAD]
+
+
+def test_the_confirming_check_is_due_a_failure_spacing_later(
+    store: Store, local_site: LocalSite
+) -> None:
+    page = EditablePage("Maybe gone", pages.filler("maybe gone"))
+    local_site.route("/maybe", handler=page)
+    other = EditablePage("Fine", pages.filler("fine pages"))
+    local_site.route("/fine", handler=other)
+    archive(store, [local_site.url("/maybe"), local_site.url("/fine")])
+    page.fail(404)
+    run(store, refresh_tasks(store, RefreshSelection(link_ids=[links(store)[0].id]), 7 * DAY))
+
+    def due() -> list[str]:
+        return [task.url for task in refresh_tasks(store, RefreshSelection(), 7 * DAY)]
+
+    assert due() == []  # checked moments ago
+    a_day_passes(store)
+    assert due() == [local_site.url("/maybe")]  # the link to confirm, not the regular one
