@@ -42,6 +42,8 @@ MARK_UNCHANGED = (
         failure_count=0,
         checked_at=bindparam("now_"),
         dead_since=None,
+        unreachable_since=None,
+        unreachable_reason=None,
         needs_index=Link.needs_index | (Link.status != LinkStatus.OK),
     )
 )

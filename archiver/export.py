@@ -43,6 +43,8 @@ LINK_FIELDS = (
     "checked_at",
     "archived_at",
     "dead_since",
+    "unreachable_since",
+    "unreachable_reason",
 )
 SNAPSHOT_FIELDS = (
     "id",
@@ -221,6 +223,10 @@ def _markdown_line(record: LinkRecord, prefix: str) -> str:
     if link.status == LinkStatus.DEAD:
         since = f" since {link.dead_since:%Y-%m-%d}" if link.dead_since else ""
         parts.append(f"**dead**{since}" + (f" ({_escape(link.error)})" if link.error else ""))
+    elif link.unreachable_since is not None:
+        reason = f" ({_escape(link.unreachable_reason)})" if link.unreachable_reason else ""
+        since = f"{link.unreachable_since:%Y-%m-%d}"
+        parts.append(f"{link.status}, unreachable since {since}{reason}, not confirmed yet")
     elif link.status != LinkStatus.OK and link.error:
         parts.append(f"{link.status} ({_escape(link.error)})")
     else:

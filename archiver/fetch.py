@@ -37,6 +37,7 @@ from archiver._content_encoding import (
     status_text,
 )
 from archiver.config import FetchConfig
+from archiver.outage import NAME_RESOLUTION, network_failure
 
 __all__ = ["FetchResult", "Fetcher", "Outcome", "check_url_allowed"]
 
@@ -76,6 +77,9 @@ class FetchResult:
     redirects: list[str]
     attempts: int
     not_modified: bool = False
+    # Set when no server was reached at all (see archiver/outage.py): what the outage check
+    # (archiver/outage.py) counts, since a local outage looks like this on every host.
+    network_failure: str | None = None
 
 
 def check_url_allowed(url: str, allow_private: bool) -> str | None:
@@ -112,6 +116,7 @@ class _Run:
     max_bytes: int
     retries: int = 0
     visited: set[str] = field(default_factory=set)
+    network_failure: str | None = None  # of the last attempt, while no server has answered
 
     def start_clock(self) -> None:
         # The deadline counts from the first slot granted, not from time spent queueing.
@@ -203,6 +208,9 @@ class Fetcher:
             async with budget:
                 await self._follow(run, url)
         except TimeoutError:
+            if result.http_status is None:
+                # The deadline ran out between attempts that could not connect at all.
+                result.network_failure = run.network_failure
             return run.finish(Outcome.FAILED, f"timed out after {_secs(run.deadline)} s")
         except Exception as exc:  # a bug here must not end a whole archiving run
             log.exception("unexpected error fetching %s", url)
@@ -216,11 +224,13 @@ class Fetcher:
                 reply = await self._exchange(run, url)
             except Exception as exc:
                 outcome, reason, retry = _describe(exc)
+                run.network_failure = network_failure(exc, self._via_proxy(httpx.URL(url)))
                 if retry and await self._backoff(run, reason) is None:
                     continue
                 # Report the hop that failed, not the redirect that led there.
                 result.final_url, result.http_status, result.headers = url, None, {}
                 result.content_type = result.charset = None
+                result.network_failure = run.network_failure
                 return run.finish(outcome, reason)
             status = reply.status
             result.final_url, result.http_status = url, status
@@ -257,6 +267,7 @@ class Fetcher:
             if status in _DEAD:
                 return run.finish(Outcome.DEAD, reason)
             if reply.proxied and proxy_says_host_unknown(reply.headers, reply.body):
+                result.network_failure = NAME_RESOLUTION
                 return run.finish(Outcome.DEAD, "host not found")
             if status in _RETRY:
                 wait = parse_retry_after(reply.headers.get("retry-after"))

@@ -1,5 +1,11 @@
 """Links and their snapshots: importing links, choosing what to fetch, and recording what
-each fetch brought (a new snapshot, an unchanged copy, a failure) with its check."""
+each fetch brought (a new snapshot, an unchanged copy, a failure, an inconclusive check) with
+its check.
+
+About 450 lines on purpose: every write of a fetch's result goes through `_recorded`, which
+the work queue's store (archiver/queue.py) overrides so that a result and the link's release
+from the queue commit together; split over several classes, that one override would have to
+follow each of them."""
 
 from __future__ import annotations
 
@@ -22,7 +28,15 @@ from archiver._statements import (
     PAGE_FIELDS,
     UPDATE_LINK,
 )
-from archiver.models import Check, Link, LinkStatus, Snapshot, utcnow
+from archiver.models import (
+    CHECK_INCONCLUSIVE,
+    CHECK_UNREACHABLE,
+    Check,
+    Link,
+    LinkStatus,
+    Snapshot,
+    utcnow,
+)
 from archiver.records import (
     ImportCounts,
     LinkSpec,
@@ -178,6 +192,8 @@ class Links(Database):
                 "failure_count": 0,
                 "checked_at": now,
                 "dead_since": None,
+                "unreachable_since": None,
+                "unreachable_reason": None,
                 "snapshot_id": current.snapshot_id,
                 "archived_at": current.archived_at,
                 "needs_index": current.needs_index,
@@ -221,16 +237,38 @@ class Links(Database):
             self._recorded(conn, [link_id for link_id, _ in results])
 
     def record_failure(
-        self, link_id: int, status: LinkStatus, error: str, http_status: int | None
+        self,
+        link_id: int,
+        status: LinkStatus,
+        error: str,
+        http_status: int | None,
+        *,
+        counted: bool = True,
     ) -> LinkStatus:
         """A fetch that brought no page: failed, dead or blocked. The last good copy stays.
 
         Returns the link's status afterwards: temporary failures repeated over time make a
-        link dead (see archiver.rot), and a dead link stays dead through them.
+        link dead (see archiver.rot), and a dead link stays dead through them. A death signal
+        (404, 410, host not found) on a link with a copy is only believed when a second check
+        at least the failure spacing later sees it too; until then the link keeps its status
+        and says since when it is unreachable. `counted=False` (another link of a host that
+        already failed this way in the run) records the check and changes nothing.
         """
+        if not counted:
+            return self.record_inconclusive(
+                link_id, f"{error} (counted once for its host)", http_status
+            )
         now = utcnow()
         with self.session() as session:
             link = session.get_one(Link, link_id)
+            if (
+                status is LinkStatus.DEAD
+                and link.snapshot_id is not None
+                and link.status != LinkStatus.DEAD
+            ):
+                first = link.unreachable_since
+                if first is None or now - first < self.rot.failure_spacing:
+                    return self._unconfirmed(session, link, now, error, http_status)
             result = status
             link.failure_count = 0
             if status is LinkStatus.FAILED:
@@ -245,6 +283,8 @@ class Links(Database):
                     )
             if result is LinkStatus.DEAD and link.status != LinkStatus.DEAD:
                 link.dead_since = now
+            if result is LinkStatus.DEAD:
+                link.unreachable_since = link.unreachable_reason = None
             if link.snapshot_id is not None and link.status != result:
                 link.needs_index = True  # the index shows the status (a badge on dead links)
             # The check records the link going dead; a dead link's later timeouts as seen.
@@ -264,6 +304,45 @@ class Links(Database):
             )
             self._recorded(session.connection(), [link_id])
         return result
+
+    def _unconfirmed(
+        self, session: Session, link: Link, now: datetime, error: str, http_status: int | None
+    ) -> LinkStatus:
+        """A first death signal on a link with a copy: noted, the link as it was."""
+        if link.unreachable_since is None:
+            link.unreachable_since = now
+            link.unreachable_reason = error
+        link.checked_at = now
+        session.add(
+            Check(
+                link_id=link.id,
+                checked_at=now,
+                status=CHECK_UNREACHABLE,
+                http_status=http_status,
+                error=f"{error} (not confirmed yet)",
+            )
+        )
+        self._recorded(session.connection(), [link.id])
+        return LinkStatus(link.status)
+
+    def record_inconclusive(self, link_id: int, error: str, http_status: int | None) -> LinkStatus:
+        """A check that says nothing about the link (taken while the network looked down, or
+        a further link of a host already counted in this run): kept in the history, counted
+        toward nothing; the link keeps its status, and stays due for its next check."""
+        now = utcnow()
+        with self.session() as session:
+            link = session.get_one(Link, link_id)
+            session.add(
+                Check(
+                    link_id=link_id,
+                    checked_at=now,
+                    status=CHECK_INCONCLUSIVE,
+                    http_status=http_status,
+                    error=error,
+                )
+            )
+            self._recorded(session.connection(), [link_id])
+            return LinkStatus(link.status)
 
     # -- re-extraction ----------------------------------------------------------------------
 
@@ -366,7 +445,10 @@ class Links(Database):
         """When this link's failed checks since its last check of any other status were."""
         last_other = (
             select(func.coalesce(func.max(Check.id), 0))
-            .where(Check.link_id == link_id, Check.status != LinkStatus.FAILED)
+            .where(
+                Check.link_id == link_id,
+                Check.status.notin_([LinkStatus.FAILED.value, CHECK_INCONCLUSIVE]),
+            )
             .scalar_subquery()
         )
         query = select(Check.checked_at).where(

@@ -52,6 +52,14 @@ class LinkStatus(StrEnum):
     UNSUPPORTED = "unsupported"
 
 
+# Check statuses besides the link statuses. An inconclusive check is kept in the history but
+# counts toward nothing: taken while the network looked down (archiver/outage.py), or a
+# further link of a host already counted once in the same run.
+CHECK_INCONCLUSIVE = "inconclusive"
+# A death signal (404, 410, host not found) on a link with a copy, not confirmed yet.
+CHECK_UNREACHABLE = "unreachable"
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -94,6 +102,11 @@ class Link(Base):
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dead_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A link with a copy that answered 404/410 or "host not found" once: it stays as it was
+    # until a second check at least the failure spacing later confirms it (archiver/rot.py);
+    # any success clears both.
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unreachable_reason: Mapped[str | None] = mapped_column(Text)
     # The snapshot whose text is searchable: the last good copy, kept when the page dies.
     snapshot_id: Mapped[int | None] = mapped_column(
         ForeignKey("snapshots.id", use_alter=True, ondelete="SET NULL")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import multiprocessing
@@ -27,7 +28,8 @@ from archiver.document import Document, DocumentError
 from archiver.fetch import Fetcher, FetchResult, Outcome, check_url_allowed
 from archiver.images import ImageStore, fetch_figures, figure_urls
 from archiver.links import Links
-from archiver.models import LinkStatus
+from archiver.models import LinkStatus, host_of
+from archiver.outage import OutageWatch
 from archiver.records import LinkTask, StoredPage, compress
 
 T = TypeVar("T")
@@ -50,16 +52,43 @@ class LinkDone:
     status: LinkStatus
     error: str | None
     changed: bool
+    # Recorded as an inconclusive check: the network looked down (archiver/outage.py).
+    inconclusive: bool = False
 
 
 @dataclass(slots=True)
 class RunSummary:
     counts: Counter[str] = field(default_factory=Counter)
     changed_ids: list[int] = field(default_factory=list)
+    # Set when the run stopped because the network looked down: what to tell the user.
+    outage: str | None = None
+    not_tried: int = 0  # links left unfetched once the network looked down
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+
+class NetworkDown(Exception):
+    """The network looked down: a link not fetched at all, or (in a run that hands links
+    back, the queue worker's) one that failed meanwhile, recorded nowhere."""
+
+
+@dataclass(slots=True)
+class RunState:
+    """What one run knows across its links: whether the network looks down, and the error
+    each host's links last failed with. `hand_back`: raise NetworkDown for a link that
+    failed while the network looked down, recording nothing."""
+
+    watch: OutageWatch
+    failures: dict[str, str] = field(default_factory=dict)
+    hand_back: bool = False
+
+
+def _host_level(result: FetchResult) -> bool:
+    """A failure of the whole host rather than of the page: unreachable, or a 5xx."""
+    status = result.http_status
+    return result.network_failure is not None or (status is not None and status >= 500)
 
 
 def process_page(result: FetchResult) -> StoredPage:
@@ -154,23 +183,34 @@ class Pipeline:
         summary = RunSummary()
         if not tasks:
             return summary
+        state = RunState(OutageWatch(len({host_of(task.url) for task in tasks})))
         async with self.started() as archive:
 
             async def one(task: LinkTask) -> None:
-                done = await archive(task)
-                summary.counts[done.status.value] += 1
+                try:
+                    done = await archive(task, state)
+                except NetworkDown:
+                    summary.not_tried += 1
+                    return
+                summary.counts["inconclusive" if done.inconclusive else done.status.value] += 1
                 if done.changed:
                     summary.changed_ids.append(done.link_id)
                 if self._on_done is not None:
                     self._on_done(done)
 
             await asyncio.gather(*(one(task) for task in tasks))
+        if state.watch.down:
+            summary.outage = state.watch.message()
+            log.warning("%s", summary.outage)
         return summary
 
     @contextlib.asynccontextmanager
-    async def started(self) -> AsyncIterator[Callable[[LinkTask], Awaitable[LinkDone]]]:
+    async def started(
+        self,
+    ) -> AsyncIterator[Callable[[LinkTask, RunState | None], Awaitable[LinkDone]]]:
         """The pipeline open for links given one at a time, as the queue worker claims them:
-        yields a coroutine function that archives one link and says how it ended."""
+        yields a coroutine function that archives one link and says how it ended. With a
+        run's state, failures are weighed against the run's other hosts."""
         own_executor = self._executor is None
         self._pool = self._executor or _worker_pool(self._workers)
         if own_executor:
@@ -190,9 +230,19 @@ class Pipeline:
         try:
             async with Fetcher(self._config) as fetcher:
 
-                async def archive(task: LinkTask) -> LinkDone:
+                async def archive(task: LinkTask, state: RunState | None) -> LinkDone:
                     async with in_flight:
-                        return await self._archive_one(fetcher, task)
+                        if state is not None and state.watch.down:
+                            raise NetworkDown(state.watch.message())  # not fetched at all
+                        done = await self._archive_one(fetcher, task, state)
+                    if isinstance(done, LinkDone):
+                        return done
+                    assert state is not None
+                    # Waited for outside the slot: the verdict needs other links to finish.
+                    down = await state.watch.decided()
+                    if down and state.hand_back:
+                        raise NetworkDown(state.watch.message())
+                    return await self._record_failure(task, done, state, inconclusive=down)
 
                 yield archive
         finally:
@@ -215,26 +265,56 @@ class Pipeline:
                 self._pool = _worker_pool(self._workers)
             raise
 
-    async def _archive_one(self, fetcher: Fetcher, task: LinkTask) -> LinkDone:
+    async def _record_failure(
+        self, task: LinkTask, result: FetchResult, state: RunState | None, *, inconclusive: bool
+    ) -> LinkDone:
+        error = result.error or _FAILURE_STATUS[result.outcome].value
+        if inconclusive:
+            error = f"inconclusive, the network looked down: {error}"
+            status = await self._in_db(
+                self._links.record_inconclusive, task.id, error, result.http_status
+            )
+            return LinkDone(task.id, task.url, status, error, False, inconclusive=True)
+        counted = True
+        if state is not None and task.content_hash is not None and _host_level(result):
+            # One host down is one observation: its further archived links failing the same
+            # way in this run are recorded without counting (archived: a link with no copy
+            # has nothing to protect, and page-level faults such as a 404 are the page's own).
+            host = host_of(task.url)
+            counted = state.failures.get(host) != error
+            state.failures[host] = error
+        # The store decides the final status: failures repeated over time mean dead.
+        status = await self._in_db(
+            functools.partial(self._links.record_failure, counted=counted),
+            task.id,
+            _FAILURE_STATUS[result.outcome],
+            error,
+            result.http_status,
+        )
+        return LinkDone(task.id, task.url, status, error, False)
+
+    async def _archive_one(
+        self, fetcher: Fetcher, task: LinkTask, state: RunState | None
+    ) -> LinkDone | FetchResult:
+        """How the link ended; or, for a network-level failure in a run, its fetch result,
+        to be recorded once the run can tell a dead host from a dead network."""
         refusal = check_url_allowed(task.url, self._config.allow_private)
         if refusal is not None:
             # Non-http schemes and private addresses are refused before any request.
             status = await self._in_db(
                 self._links.record_failure, task.id, LinkStatus.BLOCKED, refusal, None
             )
+            if state is not None:
+                state.watch.saw(host_of(task.url), None)
             return LinkDone(task.id, task.url, status, refusal, False)
         result = await fetcher.fetch(task.url, etag=task.etag, last_modified=task.last_modified)
+        failure = result.network_failure if result.outcome is not Outcome.OK else None
+        if state is not None:
+            state.watch.saw(host_of(task.url), failure)
+            if failure is not None:
+                return result
         if result.outcome is not Outcome.OK:
-            error = result.error or _FAILURE_STATUS[result.outcome].value
-            # The store decides the final status: failures repeated over time mean dead.
-            status = await self._in_db(
-                self._links.record_failure,
-                task.id,
-                _FAILURE_STATUS[result.outcome],
-                error,
-                result.http_status,
-            )
-            return LinkDone(task.id, task.url, status, error, False)
+            return await self._record_failure(task, result, state, inconclusive=False)
         if result.not_modified or (
             task.content_hash is not None
             and hashlib.sha256(result.body).hexdigest() == task.content_hash

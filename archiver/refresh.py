@@ -17,9 +17,11 @@ from archiver.store import Store
 class RefreshSelection:
     """What `linkvault refresh` was asked for.
 
-    By default: links last checked longer than `refresh_after` ago (or never), and failed links
-    whose retry delay has passed. `older_than` replaces that age (and drops the retry rule);
-    `failed_only` keeps failed links only, whatever their age unless `older_than` is given;
+    By default: links last checked longer than `refresh_after` ago (or never), failed links
+    whose retry delay has passed, and links with an unconfirmed death signal (unreachable
+    since) once the failure spacing has passed, so the second check that decides comes soon.
+    `older_than` replaces that age (and drops both rules); `failed_only` keeps failed links
+    only, whatever their age unless `older_than` is given;
     `everything` ignores age; `link_ids` names the links, whatever their age.
     """
 
@@ -44,6 +46,7 @@ def refresh_tasks(
             Link.status,
             Link.checked_at,
             Link.failure_count,
+            Link.unreachable_since,
             Snapshot.etag,
             Snapshot.last_modified,
             Snapshot.content_hash,
@@ -61,7 +64,7 @@ def refresh_tasks(
                 continue
             if not _due(
                 row.status, row.checked_at, row.failure_count, selection, store, refresh_after, now
-            ):
+            ) and not _confirm_due(row.unreachable_since, row.checked_at, selection, store, now):
                 continue
             tasks.append(
                 LinkTask(
@@ -75,6 +78,20 @@ def refresh_tasks(
                 )
             )
     return tasks
+
+
+def _confirm_due(
+    unreachable_since: datetime | None,
+    checked_at: datetime | None,
+    selection: RefreshSelection,
+    store: Store,
+    now: datetime,
+) -> bool:
+    if unreachable_since is None or checked_at is None or selection.older_than is not None:
+        return False
+    if selection.failed_only or selection.link_ids is not None:
+        return False  # _due decided for these
+    return checked_at <= now - store.rot.failure_spacing
 
 
 def _due(

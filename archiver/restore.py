@@ -169,6 +169,9 @@ def _restore_link(
         checked_at=_when(item.get("checked_at")),
         archived_at=_when(item.get("archived_at")),
         dead_since=_when(item.get("dead_since")),
+        # Absent from exports made before linkvault confirmed deaths (issue 13).
+        unreachable_since=_when(item.get("unreachable_since")),
+        unreachable_reason=item.get("unreachable_reason"),
     )
     session.add(link)
     session.flush()

@@ -41,6 +41,17 @@ class Runs(Database):
             query = select(Link).where(Link.status == status).order_by(Link.id).limit(limit)
             return list(session.scalars(query))
 
+    def unreachable_links(self, limit: int = 100) -> list[Link]:
+        """Links not dead whose death signal awaits confirmation (archiver/rot.py)."""
+        with self.session() as session:
+            query = (
+                select(Link)
+                .where(Link.unreachable_since.is_not(None), Link.status != LinkStatus.DEAD)
+                .order_by(Link.unreachable_since.desc(), Link.id)
+                .limit(limit)
+            )
+            return list(session.scalars(query))
+
     def problem_links(self, link_ids: Sequence[int], limit: int = 200) -> list[Link]:
         """Links among these that are not archived, for the end-of-run report."""
         bad = [s for s in LinkStatus if s not in (LinkStatus.OK, LinkStatus.PENDING)]

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from app.cli import output
-from app.cli.common import FetchOptions, NoWait, err, fetch_options, writing
+from app.cli.common import NETWORK_DOWN_EXIT, FetchOptions, NoWait, err, fetch_options, writing
 from app.services.archiving import Queued, archive_or_queue, tasks_to_archive
 from app.services.vault import Vault
 from archiver.restore import ExportError, is_export, load_export
@@ -57,7 +57,9 @@ def archive(
     export (`linkvault export --format json`) is restored as it is, without fetching.
     With LINKVAULT_WORK_QUEUE=true the links are queued for `linkvault worker` instead.
     Exits 0 when the run completed, whatever individual links did; 2 when an input cannot
-    be read; 3 with --no-wait when another command is writing to the data directory.
+    be read; 3 with --no-wait when another command is writing to the data directory; 4
+    when the network looked down (most hosts unreachable): the run stopped early and
+    nothing was marked dead.
     """
     settings = fetch.settings()
     exports = [source for source in sources if source != "-" and is_export(Path(source))]
@@ -85,6 +87,9 @@ def archive(
                 output.print_queued(err, summary)
                 return
         output.print_summary(err, vault.store, imported.link_ids, summary)
+        if summary.outage:
+            output.print_outage(err, summary)
+            raise typer.Exit(NETWORK_DOWN_EXIT)
     except KeyboardInterrupt:
         # Every finished link is already committed; the next run picks up the rest.
         err.print("Interrupted. Links finished so far are saved; run the same command to go on.")

@@ -62,6 +62,8 @@ NoWait = Annotated[
     ),
 ]
 BUSY_EXIT = 3
+# The run stopped because the network looked down (archiver/outage.py); nothing was marked dead.
+NETWORK_DOWN_EXIT = 4
 
 
 @contextlib.contextmanager

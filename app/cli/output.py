@@ -113,6 +113,8 @@ def print_summary(
         if summary.counts[status.value]:
             style = _STATUS_STYLE[status.value]
             table.add_row(f"[{style}]{status.value}[/]", str(summary.counts[status.value]))
+    if summary.counts["inconclusive"]:
+        table.add_row("[yellow]inconclusive[/]", str(summary.counts["inconclusive"]))
     table.add_row("total", str(summary.total))
     console.print(table)
     problems = store.runs.problem_links(link_ids)
@@ -127,6 +129,13 @@ def print_summary(
                 f"[{style}]{link.status}[/]", escape(link.url), escape(link.error or "")
             )
         console.print(listing)
+
+
+def print_outage(console: Console, summary: RunSummary) -> None:
+    """The run stopped because the network looked down: say so, and what was left."""
+    console.print(f"[red]error:[/] {escape(summary.outage or 'the network looks down')}")
+    if summary.not_tried:
+        console.print(f"{summary.not_tried} links were not tried; run the command again later.")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -198,6 +207,7 @@ def print_search(console: Console, page: SearchPage) -> None:
 def status_report(store: Store, index: SearchBackend) -> dict[str, Any]:
     run = store.runs.last_run()
     dead = store.runs.links_with_status(LinkStatus.DEAD)
+    unreachable = store.runs.unreachable_links()
     queue = queue_counts(store.engine)
     return {
         "counts": store.runs.status_counts(),
@@ -205,6 +215,15 @@ def status_report(store: Store, index: SearchBackend) -> dict[str, Any]:
         "dead": [
             {"id": link.id, "url": link.url, "error": link.error, "since": _iso(link.dead_since)}
             for link in dead
+        ],
+        "unreachable": [
+            {
+                "id": link.id,
+                "url": link.url,
+                "reason": link.unreachable_reason,
+                "since": _iso(link.unreachable_since),
+            }
+            for link in unreachable
         ],
         "last_run": None
         if run is None
@@ -231,6 +250,12 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
         for link in report["dead"]:
             since = (link["since"] or "")[:10] or "unknown"
             console.print(f"  {escape(link['url'])} since {since}: {escape(link['error'] or '')}")
+    if report["unreachable"]:
+        console.print("[yellow]Unreachable, not dead until a later check confirms it:[/]")
+        for link in report["unreachable"]:
+            since = (link["since"] or "")[:10] or "unknown"
+            reason = escape(link["reason"] or "")
+            console.print(f"  {escape(link['url'])} since {since}: {reason}")
     run = report["last_run"]
     if run:
         state = "finished " + str(run["finished_at"]) if run["finished_at"] else "did not finish"

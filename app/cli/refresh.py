@@ -10,7 +10,15 @@ import typer
 from rich.markup import escape
 
 from app.cli import output
-from app.cli.common import FetchOptions, NoWait, err, fail, fetch_options, writing
+from app.cli.common import (
+    NETWORK_DOWN_EXIT,
+    FetchOptions,
+    NoWait,
+    err,
+    fail,
+    fetch_options,
+    writing,
+)
 from app.durations import format_duration, parse_duration
 from app.services.archiving import (
     Queued,
@@ -67,8 +75,12 @@ def refresh(
     (LINKVAULT_DEAD_AFTER_FAILURES checks, LINKVAULT_FAILURE_SPACING apart) or answers
     404/410 becomes dead, its last copy still searchable; a dead link that answers again is
     ok. With LINKVAULT_WORK_QUEUE=true the links are queued for `linkvault worker`
-    instead. Exits 0 when the run completed, 2 for unknown URLs or a malformed AGE, 3 with
-    --no-wait when another command is writing to the data directory.
+    instead. A 404/410 or "host not found" makes a link that has a copy dead only when a
+    second check at least LINKVAULT_FAILURE_SPACING later sees it too. Exits 0 when the
+    run completed, 2 for unknown URLs or a malformed AGE, 3 with --no-wait when another
+    command is writing to the data directory, 4 when the network looked down (most hosts
+    unreachable): the run stopped early and nothing was marked dead (--repeat says so and
+    tries again next interval).
     """
     settings = fetch.settings()
     try:
@@ -91,7 +103,9 @@ def refresh(
                 with writing(settings, "linkvault refresh --repeat", no_wait):
                     _refresh_once(vault, selection)
             except typer.Exit:
-                pass  # --no-wait and busy: writing() said so; try again next round
+                # --no-wait and busy (writing() said so), or the network looked down (the
+                # round said so): try again next round.
+                pass
             except Exception as exc:  # a scheduled run must outlive one bad round
                 err.print(f"[red]error:[/] this refresh failed: {escape(repr(exc))}")
             pause = settings.refresh_interval
@@ -121,6 +135,14 @@ def _refresh_once(vault: Vault, selection: RefreshSelection) -> None:
 
     def done(item: LinkDone) -> None:
         previous = before.get(item.link_id)
+        if item.inconclusive:
+            moves["inconclusive (the network looked down)"] += 1
+            return
+        if item.status is LinkStatus.OK and item.error:
+            # A first 404/410 or "host not found" on an archived link: confirmed or not by a
+            # check at least LINKVAULT_FAILURE_SPACING later.
+            moves["unreachable (not confirmed yet)"] += 1
+            return
         if item.changed:
             moves["changed (new snapshot)"] += 1
         elif item.status in (LinkStatus.OK, LinkStatus.UNSUPPORTED):
@@ -141,3 +163,6 @@ def _refresh_once(vault: Vault, selection: RefreshSelection) -> None:
     )
     if moves:
         err.print(escape(", ".join(f"{count} {what}" for what, count in moves.items())) + ".")
+    if summary.outage:
+        output.print_outage(err, summary)
+        raise typer.Exit(NETWORK_DOWN_EXIT)

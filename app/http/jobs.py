@@ -61,5 +61,13 @@ class ArchiveJobs:
             return
         if isinstance(outcome, Queued):
             log.info("queued %d links to %s for the workers", outcome.queued, kind)
+        elif outcome.outage:
+            log.warning(
+                "%s of %d links stopped: %s (%d not tried)",
+                kind,
+                len(tasks),
+                outcome.outage,
+                outcome.not_tried,
+            )
         else:
             log.info("%s: %d links: %s", kind, outcome.total, dict(outcome.counts))

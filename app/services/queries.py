@@ -118,6 +118,24 @@ def dead_links(session: Session, limit: int = 100) -> Sequence[Link]:
     return list(session.scalars(query))
 
 
+def unreachable_links(session: Session, limit: int = 100) -> Sequence[Link]:
+    """Links not dead that saw a 404/410 or "host not found" once, not confirmed yet."""
+    query = (
+        select(Link)
+        .where(Link.unreachable_since.is_not(None), Link.status != LinkStatus.DEAD.value)
+        .order_by(Link.unreachable_since.desc(), Link.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def unreachable_count(session: Session) -> int:
+    query = select(func.count()).where(
+        Link.unreachable_since.is_not(None), Link.status != LinkStatus.DEAD.value
+    )
+    return session.scalar(query) or 0
+
+
 def link_snapshots(session: Session, link_id: int) -> list[Snapshot]:
     """A link's snapshots, newest first, without their text and body (loaded on access)."""
     query = (

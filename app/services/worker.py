@@ -28,7 +28,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from app.services.vault import Vault
 from app.settings import Settings
 from archiver import Store
-from archiver.pipeline import LinkDone, Pipeline
+from archiver.models import LinkStatus
+from archiver.outage import OUTAGE_WINDOW, OutageWatch
+from archiver.pipeline import LinkDone, NetworkDown, Pipeline, RunState
 from archiver.queue import QueueStore, WorkQueue
 from archiver.records import LinkTask
 
@@ -38,6 +40,7 @@ log = logging.getLogger("linkvault.worker")
 # After an unexpected error (not a failed fetch, which is a result), a link waits this long
 # before any worker takes it again, so a link that breaks workers does not spin.
 ERROR_RETRY_DELAY = timedelta(minutes=5)
+Archive = Callable[[LinkTask, RunState | None], Awaitable[LinkDone]]
 
 
 def worker_id() -> str:
@@ -51,6 +54,10 @@ class WorkerOptions:
     capacity: int  # links held (and in flight) at once
     poll: float = 1.0  # seconds between looks at an empty queue
     exit_when_idle: bool = False  # stop once nothing is queued, by anyone
+    # Seconds claiming pauses when the network looks down (archiver/outage.py), doubling
+    # while it stays down, up to outage_pause_max; the links are handed back meanwhile.
+    outage_pause: float = 30.0
+    outage_pause_max: float = 600.0
 
 
 @dataclass(slots=True)
@@ -59,6 +66,7 @@ class WorkerReport:
     errors: int = 0  # links handed back after an unexpected error
     lost: int = 0  # leases another worker took over (this one stalled past them)
     released: int = 0  # leases handed back unfinished at the end
+    outages: int = 0  # times the network looked down and the worker paused
 
     @property
     def total(self) -> int:
@@ -89,7 +97,15 @@ class Worker:
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._stop_requests = 0
         self._database_away = False
+        self._state = self._fresh_state()
+        self._paused_until = 0.0
+        self._pause = options.outage_pause
         self.report = WorkerReport()
+
+    @staticmethod
+    def _fresh_state() -> RunState:
+        # Links failing while the network looks down go back to the queue, not the history.
+        return RunState(OutageWatch(), hand_back=True)
 
     def stop(self) -> None:
         """First call: finish what is in flight, claim nothing more. Second: abandon it."""
@@ -137,11 +153,7 @@ class Worker:
                     loop.remove_signal_handler(sig)
         return self.report
 
-    async def _claim_loop(
-        self,
-        archive: Callable[[LinkTask], Awaitable[LinkDone]],
-        index: Callable[[int], None],
-    ) -> None:
+    async def _claim_loop(self, archive: Archive, index: Callable[[int], None]) -> None:
         options = self._options
         loop = asyncio.get_running_loop()
         # Claims are serialised across workers (see WorkQueue.claim): take links a few at a
@@ -152,11 +164,24 @@ class Worker:
             room = options.capacity - len(self._in_flight)
             due = room >= batch or not self._in_flight or loop.time() - last_claim >= options.poll
             tasks: list[LinkTask] = []
-            if room > 0 and due:
+            paused = loop.time() < self._paused_until
+            if not paused and self._state.watch.down:
+                self._state = self._fresh_state()  # the pause is over: judge afresh
+            elif self._state.watch.hosts >= OUTAGE_WINDOW:
+                # A window of hosts at a time, so a network lost after hours still shows.
+                self._state = self._fresh_state()
+            if room > 0 and due and not paused:
                 last_claim = loop.time()
                 tasks = await self._unless_database_away(self.queue.claim, [], room)
+            state = self._state
             for task in tasks:
-                self._in_flight[task.id] = asyncio.create_task(self._one(archive, index, task))
+                self._in_flight[task.id] = asyncio.create_task(
+                    self._one(archive, index, task, state)
+                )
+            waiting = state.watch.waiting
+            if not tasks and waiting and waiting >= len(self._in_flight):
+                # Every link held waits for the verdict and no other host is coming now.
+                state.watch.settle()
             idle = not tasks and not self._in_flight
             # Links leased by a dead worker come back when their lease expires: wait for them.
             if idle and options.exit_when_idle and await self._queued_anywhere() == 0:
@@ -168,13 +193,16 @@ class Worker:
             waits[-1].cancel()
 
     async def _one(
-        self,
-        archive: Callable[[LinkTask], Awaitable[LinkDone]],
-        index: Callable[[int], None],
-        task: LinkTask,
+        self, archive: Archive, index: Callable[[int], None], task: LinkTask, state: RunState
     ) -> None:
         try:
-            done = await archive(task)
+            done = await archive(task, state)
+        except NetworkDown as exc:
+            # Not the link's fault: back to the queue for after the pause, nothing recorded.
+            self._network_down(str(exc))
+            self.report.counts["inconclusive"] += 1
+            await self._release([task.id], timedelta(seconds=self._pause))
+            return
         except (OperationalError, InterfaceError) as exc:
             # Its result could not be stored: the database is away. The link is not at
             # fault, so it is due again at once (or when its lease expires).
@@ -193,8 +221,20 @@ class Worker:
         if done.changed or done.status.value != task.status:
             index(task.id)
         self.report.counts[done.status.value] += 1
+        if done.status is LinkStatus.OK:
+            self._pause = self._options.outage_pause  # the network works: pause afresh
         if self._on_done is not None:
             self._on_done(done)
+
+    def _network_down(self, message: str) -> None:
+        """Pause claiming (once per verdict), doubling the pause while outages repeat."""
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._paused_until:
+            return
+        self.report.outages += 1
+        log.warning("%s; pausing %.0f s before claiming again", message, self._pause)
+        self._paused_until = loop.time() + self._pause
+        self._pause = min(self._pause * 2, self._options.outage_pause_max)
 
     async def _renew_leases(self) -> None:
         every = max(0.2, self._options.lease.total_seconds() / 3)

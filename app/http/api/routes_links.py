@@ -85,6 +85,8 @@ def link_detail(request: Request, session: SessionDep, link_id: LinkId) -> LinkD
         archived_at=link.archived_at,
         checked_at=link.checked_at,
         dead_since=link.dead_since,
+        unreachable_since=link.unreachable_since,
+        unreachable_reason=link.unreachable_reason,
         text=snap.text if snap else None,
         html=html,
         markdown=markdown,

@@ -8,9 +8,9 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
-from app.http.api.schemas import DeadLink, Health, LastRun, QueueState, Stats
+from app.http.api.schemas import DeadLink, Health, LastRun, QueueState, Stats, UnreachableLink
 from app.http.deps import IndexDep, SessionDep, VaultDep
-from app.services.queries import dead_links, status_counts
+from app.services.queries import dead_links, status_counts, unreachable_links
 from archiver.models import Run
 from archiver.queue import queue_counts
 
@@ -32,6 +32,15 @@ def stats(session: SessionDep, index: IndexDep) -> Stats:
         dead=[
             DeadLink(id=link.id, url=link.url, error=link.error, since=link.dead_since)
             for link in dead_links(session)
+        ],
+        unreachable=[
+            UnreachableLink(
+                id=link.id,
+                url=link.url,
+                reason=link.unreachable_reason,
+                since=link.unreachable_since,
+            )
+            for link in unreachable_links(session)
         ],
         last_run=None
         if run is None

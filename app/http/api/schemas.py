@@ -83,6 +83,14 @@ class LinkDetail(BaseModel):
     archived_at: datetime | None = Field(description="When the current copy was archived (UTC).")
     checked_at: datetime | None = Field(description="When the link was last fetched (UTC).")
     dead_since: datetime | None = Field(description="When the link was first found dead (UTC).")
+    unreachable_since: datetime | None = Field(
+        description='When a 404, 410 or "host not found" was first seen on this link with '
+        "an archived copy, not confirmed yet (UTC); null otherwise. A second such check at "
+        "least LINKVAULT_FAILURE_SPACING later makes the link dead; a success clears it."
+    )
+    unreachable_reason: str | None = Field(
+        description='What that check saw ("HTTP 404 Not Found"); null with unreachable_since.'
+    )
     text: str | None = Field(description="The archived text in full; null when never archived.")
     html: str | None = Field(
         description="The structured copy as sanitized HTML (a fragment, images at "
@@ -99,6 +107,13 @@ class DeadLink(BaseModel):
     url: str = Field(description="The link as listed.")
     error: str | None = Field(description="Why it is considered dead.")
     since: datetime | None = Field(description="When it was first found dead (UTC).")
+
+
+class UnreachableLink(BaseModel):
+    id: int = Field(description="Link id.")
+    url: str = Field(description="The link as listed.")
+    reason: str | None = Field(description="What the unconfirmed check saw.")
+    since: datetime | None = Field(description="When it was first seen (UTC).")
 
 
 class LastRun(BaseModel):
@@ -123,6 +138,11 @@ class Stats(BaseModel):
     documents_indexed: int = Field(description="Documents in the search index.")
     index_size_bytes: int = Field(description="Disk space of the index folder.")
     dead: list[DeadLink] = Field(description="Dead links (up to 100), newest first.")
+    unreachable: list[UnreachableLink] = Field(
+        default_factory=list,
+        description='Links not dead (counted under their status) whose 404, 410 or "host '
+        'not found" awaits confirmation (up to 100), newest first.',
+    )
     last_run: LastRun | None = Field(description="The latest archive or refresh run.")
     queue: QueueState = Field(description="The shared work queue (LINKVAULT_WORK_QUEUE).")
 

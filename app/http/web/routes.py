@@ -34,6 +34,7 @@ from app.services.queries import (
     recent_links,
     section_counts,
     status_counts,
+    unreachable_count,
 )
 from archiver.models import Snapshot
 
@@ -57,6 +58,7 @@ def search_page(request: Request, session: SessionDep, index: IndexDep) -> HTMLR
                 "state": state,
                 "problems": problems,
                 "counts": status_counts(session),
+                "unreachable": unreachable_count(session),
                 "documents": index.doc_count(),
                 "sections": section_counts(session),
                 "recent": recent_links(session),
