@@ -169,3 +169,18 @@ def test_non_json_body_is_422_not_500(fresh_archive: Archive) -> None:
             headers={**_auth(), "Content-Type": "application/json"},
         )
     assert response.status_code == 422
+
+
+def test_links_added_while_the_network_is_down_are_marked_nothing(fresh_archive: Archive) -> None:
+    """Issue 13 through the write API: names that cannot resolve on every host tried look like
+    a local outage; the background job records inconclusive checks and changes no status."""
+    app = create_app(make_settings(fresh_archive.data_dir, api_token=TOKEN))
+    urls = [f"http://outage-{n}.invalid/page" for n in range(4)]
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        response = client.post("/api/links", json={"urls": urls}, headers=_auth())
+        assert response.status_code == 202
+        ids = response.json()["ids"]
+        for link_id in ids:
+            checks = _poll(client, f"/api/links/{link_id}/checks", lambda body: body["items"] != [])
+            assert [check["status"] for check in checks["items"]] == ["inconclusive"]
+            assert client.get(f"/api/links/{link_id}").json()["status"] == "pending"
