@@ -16,7 +16,7 @@ import random
 import socket
 import ssl
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import TracebackType
@@ -37,7 +37,7 @@ from archiver._content_encoding import (
     status_text,
 )
 from archiver.config import FetchConfig
-from archiver.outage import NAME_RESOLUTION, network_failure
+from archiver.outage import NAME_RESOLUTION, exception_chain, network_failure
 
 __all__ = ["FetchResult", "Fetcher", "Outcome", "check_url_allowed"]
 
@@ -363,18 +363,9 @@ def _key(url: str) -> str:
     return str(httpx.URL(url).copy_with(fragment=None))
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: BaseException | None = exc
-    for _ in range(12):
-        if seen is None:
-            return
-        yield seen
-        seen = seen.__cause__ or seen.__context__
-
-
 def _describe(exc: Exception) -> tuple[Outcome, str, bool]:
     """(outcome, short reason, worth retrying) for an exception from one exchange."""
-    for cause in _chain(exc):
+    for cause in exception_chain(exc):
         if isinstance(cause, _guard.AddressBlocked):
             return Outcome.BLOCKED, str(cause), False
         if isinstance(cause, _guard.HostNotFound):
@@ -413,7 +404,7 @@ def _describe(exc: Exception) -> tuple[Outcome, str, bool]:
     if isinstance(exc, httpx.ReadError | httpx.WriteError):
         return Outcome.FAILED, "connection lost", True
     if isinstance(exc, httpx.ConnectError):
-        errors = [c for c in _chain(exc) if isinstance(c, OSError) and c.strerror]
+        errors = [c for c in exception_chain(exc) if isinstance(c, OSError) and c.strerror]
         detail = errors[0].strerror.lower() if errors and errors[0].strerror else "failed"
         return Outcome.FAILED, f"could not connect: {detail}", True
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):

@@ -49,7 +49,7 @@ PROXY_UNREACHABLE = "proxy unreachable"
 def network_failure(exc: BaseException, proxied: bool) -> str | None:
     """The kind of failure when no server could be reached, or None when one answered or the
     failure says something about the site itself (TLS, protocol)."""
-    for cause in _chain(exc):
+    for cause in exception_chain(exc):
         if isinstance(cause, _guard.HostNotFound | _guard.ResolverFailed):
             return NAME_RESOLUTION
         if isinstance(cause, httpcore.ConnectTimeout) and str(cause).startswith("DNS lookup"):
@@ -69,7 +69,8 @@ def network_failure(exc: BaseException, proxied: bool) -> str | None:
     return None
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and what caused it, outermost first (at most 12: chains can loop)."""
     seen: BaseException | None = exc
     for _ in range(12):
         if seen is None:
