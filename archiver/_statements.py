@@ -61,13 +61,8 @@ CHECK_UNCHANGED = insert(Check).from_select(
         literal(False),
     ).where(Link.id == bindparam("link_id_")),
 )
-PAGE_FIELDS = (
-    "http_status",
-    "final_url",
-    "content_type",
-    "headers",
-    "content_hash",
-    "size",
+# What extraction makes of a snapshot; re-extraction rewrites these and nothing else.
+EXTRACTED_FIELDS = (
     "kind",
     "text",
     "title",
@@ -78,4 +73,14 @@ PAGE_FIELDS = (
     "language",
     "document",
     "extracted_with",
+)
+# A new snapshot: what was fetched, then what extraction made of it.
+PAGE_FIELDS = (
+    "http_status",
+    "final_url",
+    "content_type",
+    "headers",
+    "content_hash",
+    "size",
+    *EXTRACTED_FIELDS,
 )

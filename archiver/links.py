@@ -21,6 +21,7 @@ from archiver._engine import Database
 from archiver._statements import (
     CHECK_UNCHANGED,
     CURRENT_COPY,
+    EXTRACTED_FIELDS,
     INSERT_CHECK,
     INSERT_SNAPSHOT,
     LATEST_HASH,
@@ -48,20 +49,6 @@ from archiver.records import (
 from archiver.rot import RotPolicy
 
 __all__ = ["Links", "Reextracted", "StoredBody"]
-
-# What re-extraction rewrites of a snapshot: what extraction makes, never what was fetched.
-_EXTRACTED_FIELDS = (
-    "kind",
-    "text",
-    "title",
-    "author",
-    "published",
-    "sitename",
-    "description",
-    "language",
-    "document",
-    "extracted_with",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,7 +404,7 @@ class Links(Database):
                 conn.execute(
                     update(Snapshot)
                     .where(Snapshot.id == snapshot_id)
-                    .values({name: getattr(page, name) for name in _EXTRACTED_FIELDS})
+                    .values({name: getattr(page, name) for name in EXTRACTED_FIELDS})
                 )
                 changed = before.text != page.text or before.title != page.title
                 current = before.snapshot_id == snapshot_id
