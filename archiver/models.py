@@ -89,7 +89,11 @@ class Link(Base):
     normalized_url: Mapped[str] = mapped_column(Text, unique=True)
     title: Mapped[str | None] = mapped_column(Text)
     section: Mapped[str | None] = mapped_column(Text)
+    # title, section, tags and note are the user's: set by the list that named the link or by
+    # an edit, never by a fetch (the page's own title is the snapshot's), so they survive
+    # refresh. A title of None shows the page's.
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)
     source_line: Mapped[int | None] = mapped_column(Integer)
     # Position in the first list that named it, so an export can keep the list's order.
