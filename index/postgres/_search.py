@@ -2,19 +2,19 @@
 
 One read-only REPEATABLE READ transaction, so the total, the facets and the page come from
 the same snapshot (as a Whoosh searcher is one snapshot). Three statements: normalise the
-query's words, count the matches (one pass over the GIN index's matches, kept in a CTE: its
-section, domain and tag keys grouped by GROUPING SETS for the total and the section and
-domain facets, and its tag keys unnested for the tag facet), then the page: ranked in a
-subquery, and only its rows get ts_headline(). Ranking is ts_rank_cd with title matches
-weighing three times text matches and note matches a little more than text (Whoosh: BM25F,
-title boost 3, note boost 1.5), divided by 1 + log of the document's length. PostgreSQL
-cannot stop part-way and say what it found so far, so the time limit is a statement_timeout:
-what was finished is returned with timed_out=True.
+query's words, count the matches grouped by section, by domain and by set of tags
+(GROUPING SETS: the total and all three facets in one pass over the GIN index's matches),
+then the page: ranked in a subquery, and only its rows get ts_headline(). Ranking is
+ts_rank_cd with title matches weighing three times text matches and note matches a little
+more than text (Whoosh: BM25F, title boost 3, note boost 1.5), divided by 1 + log of the
+document's length. PostgreSQL cannot stop part-way and say what it found so far, so the time
+limit is a statement_timeout: what was finished is returned with timed_out=True.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +38,12 @@ _QUERY_CANCELED = "57014"
 # Snippets come from this much of the text around the first match (see _window): room for
 # the snippet's passages (snippet_chars, 200 by default) and some more matches.
 WINDOW_CHARS, WINDOW_BEFORE = 1_500, 300
-_FACET_GROUPS = sa.text("GROUPING SETS ((matched.section), (matched.domain), ())")
+# Tags are grouped by each document's whole set of them (few distinct sets), counted per tag
+# in Python: one pass over the matches for the total and every facet, as on Whoosh.
+_FACET_GROUPS = sa.text(
+    "GROUPING SETS ((search_documents.section), (search_documents.domain), "
+    "(search_documents.tag_keys), ())"
+)
 # For this transaction: the time limit; stop-word notices from to_tsquery() are expected, not
 # news; the planner does not count the cost of reading each document's tsvector (stored
 # apart, TOAST), so on a small table it scans them all rather than asking the GIN index; and
@@ -162,25 +167,34 @@ def _count(
     conn: sa.Connection, where: sa.ColumnElement[bool], filters: list[sa.ColumnElement[bool]]
 ) -> _Matches:
     d = documents.c
-    matched = sa.select(d.section, d.domain, d.tag_keys).where(where, *filters).cte("matched")
-    section, domain = matched.c.section, matched.c.domain
-    groups = sa.select(
-        sa.case(
-            (sa.func.grouping(section) == 0, "section"),
-            (sa.func.grouping(domain) == 0, "domain"),
-            else_="total",
-        ).label("facet"),
-        sa.func.coalesce(section, domain).label("name"),
-        sa.func.count().label("n"),
-    ).group_by(_FACET_GROUPS)
-    each = sa.select(sa.func.unnest(matched.c.tag_keys).label("tag")).subquery("each_tag")
-    tags = sa.select(sa.literal("tag"), each.c.tag, sa.func.count()).group_by(each.c.tag)
+    section, domain, tags = d.section, d.domain, d.tag_keys
+    stmt = (
+        sa.select(
+            section,
+            domain,
+            tags,
+            sa.func.grouping(section),
+            sa.func.grouping(domain),
+            sa.func.grouping(tags),
+            sa.func.count(),
+        )
+        .where(where, *filters)
+        .group_by(_FACET_GROUPS)
+    )
     found = _Matches()
-    for facet, name, n in conn.execute(sa.union_all(groups, tags)):
-        if facet == "total":
+    tag_counts: Counter[str] = Counter()
+    for name, host, keys, no_section, no_domain, no_tags, n in conn.execute(stmt):
+        if no_section and no_domain and no_tags:
             found.total = n
-        elif name:  # no section, no domain: not a facet entry
-            found.facets[facet][name] = n
+        elif not no_section and name:
+            found.facets["section"][name] = n
+        elif not no_domain and host:
+            found.facets["domain"][host] = n
+        elif not no_tags:
+            # A group is one combination of tags: each of them counts its documents.
+            for key in keys or ():
+                tag_counts[key] += n
+    found.facets["tag"] = dict(tag_counts)
     found.facets = {
         key: dict(sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0])))
         for key, bucket in found.facets.items()
