@@ -53,6 +53,7 @@ def _interrupt_on_sigterm() -> None:
 
 def main() -> None:
     from archiver.schema import SchemaOutOfDate
+    from index import IndexUnavailable
 
     _interrupt_on_sigterm()
     try:
@@ -60,3 +61,8 @@ def main() -> None:
     except SchemaOutOfDate as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(2)
+    except IndexUnavailable as exc:
+        # The index's message says what to do (`linkvault reindex` for an index made by
+        # another version, say); a traceback would bury it. Exit 1, as before.
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        sys.exit(1)

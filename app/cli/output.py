@@ -159,6 +159,8 @@ def search_json(page: SearchPage) -> dict[str, Any]:
                 "status": hit.status,
                 "score": hit.score,
                 "archived_at": _iso(hit.archived_at),
+                "tags": hit.tags,
+                "note": hit.note,
             }
             for hit in page.hits
         ],
@@ -194,6 +196,10 @@ def print_search(console: Console, page: SearchPage) -> None:
         badge = "" if hit.status == "ok" else f" [red]\\[{hit.status}][/]"
         console.print(f"[bold]{number}. {escape(hit.title)}[/]{badge}")
         console.print(f"   [blue]{escape(hit.url)}[/]")
+        if hit.tags:
+            console.print(
+                "   [dim]tags:[/] " + ", ".join(f"[cyan]{escape(t)}[/]" for t in hit.tags)
+            )
         if hit.snippet:
             console.print("   " + _snippet_markup(hit.snippet))
         console.print()

@@ -41,13 +41,26 @@ def _record_fields(link: Link, snapshot: Snapshot) -> dict[str, Any]:
         "status": link.status,
         "archived_at": link.archived_at,
         "published": as_datetime(snapshot.published),
+        # The user's own: an edit changes the version, so the index follows it.
+        "tags": tuple(link.tags or ()),
+        "note": link.note or None,
     }
 
 
+# Fields that count in a version only when set: a link without tags or a note keeps the
+# version it had before they were indexed, so upgrading does not make every document stale.
+_ONLY_WHEN_SET = ("tags", "note")
+
+
 def _version(snapshot_id: int, fields: dict[str, Any]) -> str:
-    parts = [str(snapshot_id)] + [
-        v.isoformat() if isinstance(v, datetime) else str(v) for v in fields.values()
-    ]
+    parts = [str(snapshot_id)]
+    for name, value in fields.items():
+        if name in _ONLY_WHEN_SET:
+            if value:
+                text = "\x1e".join(value) if isinstance(value, tuple) else str(value)
+                parts.append(f"{name}={text}")
+        else:
+            parts.append(value.isoformat() if isinstance(value, datetime) else str(value))
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
 
 

@@ -24,11 +24,17 @@ class SearchResult(BaseModel):
     status: str = Field(description="Link status: ok, failed, dead, blocked, unsupported.")
     score: float = Field(description="BM25F relevance score (higher is better).")
     archived_at: datetime | None = Field(description="When this copy was archived (UTC).")
+    tags: list[str] = Field(description="The link's tags, as written (plain text).")
+    note: str | None = Field(description="The link's note, plain text; null when it has none.")
 
 
 class SearchFacets(BaseModel):
     section: dict[str, int] = Field(description="Hits per section over the whole result set.")
     domain: dict[str, int] = Field(description="Hits per domain over the whole result set.")
+    tag: dict[str, int] = Field(
+        description="Hits per tag over the whole result set, by tag in lower case with "
+        "single spaces (how tags are matched)."
+    )
 
 
 class SearchResponse(BaseModel):
@@ -37,7 +43,7 @@ class SearchResponse(BaseModel):
     page: int = Field(description="Page number, from 1.")
     per_page: int = Field(description="Results per page.")
     results: list[SearchResult] = Field(description="This page of hits, best first.")
-    facets: SearchFacets = Field(description="Counts by section and domain, for narrowing.")
+    facets: SearchFacets = Field(description="Counts by section, domain and tag, for narrowing.")
     suggestion: str | None = Field(
         description="A corrected query when this one finds little, else null."
     )

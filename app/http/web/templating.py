@@ -6,13 +6,14 @@ import html
 import re
 from datetime import date, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
 from archiver.urls import domain_of
+from index import tag_query
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -68,6 +69,11 @@ def paragraphs(text: str | None) -> list[str]:
     return [part for part in parts if part]
 
 
+def tag_search(tag: str) -> str:
+    """The search page's address for the pages with ``tag``."""
+    return "/?" + urlencode({"q": tag_query(tag)})
+
+
 def human_date(value: datetime | date | str | None) -> str:
     if value is None or value == "":
         return ""
@@ -113,5 +119,6 @@ def make_templates() -> Jinja2Templates:
         human_date=human_date,
         iso=iso,
         human_bytes=human_bytes,
+        tag_search=tag_search,
     )
     return Jinja2Templates(env=env)
