@@ -1,0 +1,64 @@
+"""Private mode (LINKVAULT_PRIVATE): nothing but the health check, the sign-in page and the
+static files answers a caller who is neither signed in nor holding an API token.
+
+A middleware, not a dependency on the routers, so it closes everything the app answers:
+every route and method, mounts, /docs and /openapi.json, and unknown paths too (a 404 would
+tell which addresses exist). A route added later is closed without anyone thinking of it;
+tests/app/test_auth_private.py walks the route table to keep that true.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.http.auth import BEARER_CHALLENGE, caller_of
+from app.http.web.routes_signin import SIGNIN_PATH
+
+OPEN_PATHS = frozenset({"/healthz", SIGNIN_PATH, "/static"})
+OPEN_PREFIXES = ("/static/",)
+# Answered with 401 and JSON; every other path is a page, sent to sign in.
+API_PREFIXES = ("/api/", "/images/", "/openapi.json")
+
+REFUSAL = "sign in, or send an API token: Authorization: Bearer <token>"
+
+
+def is_open(path: str) -> bool:
+    """Whether `path` answers everyone in private mode."""
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+
+
+def refusal(scope: Scope) -> Response:
+    """401 with JSON for the API; for pages, a redirect to the sign-in page, which comes
+    back to the page asked for (only GET and HEAD can be asked for again)."""
+    path: str = scope["path"]
+    if path.startswith(API_PREFIXES):
+        return JSONResponse({"detail": REFUSAL}, status_code=401, headers=BEARER_CHALLENGE)
+    if scope["method"] not in ("GET", "HEAD"):
+        return RedirectResponse(SIGNIN_PATH, status_code=303)
+    query = scope.get("query_string", b"").decode("latin-1")
+    back = f"{path}?{query}" if query else path
+    return RedirectResponse(f"{SIGNIN_PATH}?{urlencode({'next': back})}", status_code=303)
+
+
+class PrivateModeGate:
+    """Refuses every request without a Caller (app/http/auth.py) but to the open paths.
+    Sits inside app/http/sessions.py's stack, which finds the Caller."""
+
+    def __init__(self, app: ASGIApp, private: bool) -> None:
+        self.app = app
+        self.private = private
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or not self.private
+            or is_open(scope["path"])
+            or caller_of(HTTPConnection(scope)) is not None
+        ):
+            await self.app(scope, receive, send)
+            return
+        await refusal(scope)(scope, receive, send)
