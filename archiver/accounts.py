@@ -127,12 +127,12 @@ class Accounts(Database):
             session.flush()
             return row.id
 
-    def signin_failures_since(self, client: str, since: datetime) -> list[datetime]:
-        """When `client` failed since `since`, oldest first."""
+    def signin_failures_after(self, client: str, after: datetime) -> list[datetime]:
+        """When `client` failed after `after` (not at it), oldest first."""
         with self.session() as session:
             query = (
                 select(SignInFailure.failed_at)
-                .where(SignInFailure.client == client, SignInFailure.failed_at >= since)
+                .where(SignInFailure.client == client, SignInFailure.failed_at > after)
                 .order_by(SignInFailure.failed_at, SignInFailure.id)
             )
             return list(session.scalars(query))

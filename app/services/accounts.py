@@ -178,7 +178,7 @@ class AccountService:
         as surely as guesses sent one after another."""
         now = self._clock()
         failure = self._records.add_signin_failure(client, now, keep=SIGNIN_WINDOW)
-        failures = self._records.signin_failures_since(client, now - SIGNIN_WINDOW)
+        failures = self._records.signin_failures_after(client, now - SIGNIN_WINDOW)
         if len(failures) > SIGNIN_FAILURE_LIMIT:
             self._records.remove_signin_failure(failure)  # refused: not a guess
             # Earlier failures than this one's own: when enough of them have aged out.
