@@ -20,7 +20,6 @@ from app.http.api import (
     routes_system,
 )
 from app.http.jobs import ArchiveJobs
-from app.http.private import PrivateModeGate
 from app.http.security import SecurityHeadersMiddleware, docs_csp
 from app.http.sessions import BrowserSessions
 from app.http.web import routes as web_routes
@@ -58,9 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = ArchiveJobs(vault)
     # The accounts' clock (sign-in limits, token use): tests set their own.
     app.state.clock = utcnow
-    # Outermost last: security headers on everything; then sessions, the caller and CSRF;
-    # then private mode, which needs the caller.
-    app.add_middleware(PrivateModeGate, private=settings.private)
+    # Outermost last: security headers on everything; then sessions, the caller, private
+    # mode and CSRF (app/http/sessions.py).
     app.add_middleware(BrowserSessions, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware)
     errors.install(app)

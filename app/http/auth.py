@@ -33,6 +33,8 @@ from app.services.accounts import AccountService
 
 # The key of the signed-in owner's session stamp in the session cookie.
 SESSION_STAMP = "stamp"
+# Where a browser signs in (app/http/web/routes_signin.py); private mode sends it there.
+SIGNIN_PATH = "/signin"
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="linkvault"'}
 
 

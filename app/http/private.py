@@ -15,8 +15,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.http.auth import BEARER_CHALLENGE, caller_of
-from app.http.web.routes_signin import SIGNIN_PATH
+from app.http.auth import BEARER_CHALLENGE, SIGNIN_PATH, caller_of
 
 OPEN_PATHS = frozenset({"/healthz", SIGNIN_PATH, "/static"})
 OPEN_PREFIXES = ("/static/",)
@@ -46,7 +45,8 @@ def refusal(scope: Scope) -> Response:
 
 class PrivateModeGate:
     """Refuses every request without a Caller (app/http/auth.py) but to the open paths.
-    Sits inside app/http/sessions.py's stack, which finds the Caller."""
+    Part of app/http/sessions.py's stack: after the Caller is found, before the CSRF check
+    (a stranger gets this refusal whatever the method, not a CSRF error)."""
 
     def __init__(self, app: ASGIApp, private: bool) -> None:
         self.app = app

@@ -1,6 +1,7 @@
 """Browser sessions and CSRF: Starlette's SessionMiddleware (a signed cookie), Starlette's
-AuthenticationMiddleware (who is calling: app/http/auth.py) and asgi-csrf (double-submit
-tokens), as one middleware.
+AuthenticationMiddleware (who is calling: app/http/auth.py), private mode
+(app/http/private.py) and asgi-csrf (double-submit tokens), in that order, as one
+middleware.
 
 Two copies of that stack are built, one with `Secure` cookies, and each request takes the
 one its scheme asks for: `https` (directly, or through a trusted proxy's X-Forwarded-Proto,
@@ -37,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http import errors
 from app.http.auth import CallerBackend, DatabaseUnavailable, account_service
+from app.http.private import PrivateModeGate
 from app.settings import Settings
 
 SESSION_COOKIE = "linkvault_session"
@@ -84,8 +86,9 @@ class BrowserSessions:
                 send_csrf_failed=_csrf_refused,
             )
         )
+        gated = PrivateModeGate(checked, private=self.settings.private)
         with_caller = AuthenticationMiddleware(
-            checked, backend=CallerBackend(), on_error=_caller_unknown
+            gated, backend=CallerBackend(), on_error=_caller_unknown
         )
         lifetime = self.settings.session_lifetime
         return SessionMiddleware(

@@ -48,6 +48,11 @@ def sign_in(client: httpx.Client, password: str = PASSWORD, next_: str = "/") ->
 
 
 def sign_in_ok(client: httpx.Client, password: str = PASSWORD) -> None:
+    """Signs in, then opens the start page as the redirect would: signing in ends the CSRF
+    token of before, and the page sets the new one."""
     response = sign_in(client, password)
     assert response.status_code == 303, response.text
     assert "linkvault_session" in client.cookies
+    assert "csrftoken" not in client.cookies
+    client.get("/")
+    assert "csrftoken" in client.cookies

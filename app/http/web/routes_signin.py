@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.http.auth import SESSION_STAMP, signed_in
+from app.http.auth import SESSION_STAMP, SIGNIN_PATH, signed_in
 from app.http.deps import AccountsDep, SettingsDep
 from app.http.sessions import CSRF_COOKIE
 from app.http.web.routes import templates
@@ -22,7 +22,6 @@ from app.services.accounts import Refused, client_key
 
 router = APIRouter(include_in_schema=False)
 
-SIGNIN_PATH = "/signin"
 SIGNOUT_PATH = "/signout"
 _MAX_NEXT = 2000
 
