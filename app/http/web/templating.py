@@ -115,11 +115,12 @@ def csrf_field(context: Context) -> Markup:
 
 
 def account_context(request: Request) -> dict[str, Any]:
-    """Whether the header offers "Sign out" or "Sign in" (coming back to this page)."""
-    here = request.url.path
-    if request.url.query:
-        here += "?" + request.url.query
-    back = "" if here == "/" or request.url.path == "/signin" else "?" + urlencode({"next": here})
+    """Whether the header offers "Sign out", or "Sign in" coming back to this page (not on
+    the sign-in page itself)."""
+    if request.url.path == "/signin":
+        return {"signed_in": signed_in(request), "signin_href": ""}
+    here = request.url.path + ("?" + request.url.query if request.url.query else "")
+    back = "" if here == "/" else "?" + urlencode({"next": here})
     return {"signed_in": signed_in(request), "signin_href": "/signin" + back}
 
 
