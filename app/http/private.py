@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http.auth import BEARER_CHALLENGE, SIGNIN_PATH, caller_of
 
@@ -53,12 +54,21 @@ class PrivateModeGate:
         self.private = private
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or not self.private
-            or is_open(scope["path"])
-            or caller_of(HTTPConnection(scope)) is not None
-        ):
+        if scope["type"] != "http" or not self.private or is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
-        await refusal(scope)(scope, receive, send)
+        if caller_of(HTTPConnection(scope)) is None:
+            await refusal(scope)(scope, receive, send)
+            return
+
+        async def kept_private(message: Message) -> None:
+            # What only a caller may see must not be kept by a shared cache (a CDN, a
+            # caching proxy) and handed to the next visitor: archived images say `public`.
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                cache = headers.get("cache-control", "")
+                kept = [part.strip() for part in cache.split(",") if part.strip() != "public"]
+                headers["Cache-Control"] = ", ".join(["private", *filter(None, kept)])
+            await send(message)
+
+        await self.app(scope, receive, kept_private)

@@ -5,6 +5,7 @@ method, mounts included, so a route added later cannot be left open by accident.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from app.http.private import is_open
 from app.main import create_app
+from archiver.models import Image, utcnow
 from tests.app._archive import Archive, build_archive
 from tests.app._auth import PASSWORD, SECRET_KEY, set_up_owner, sign_in_ok
 
@@ -148,6 +150,9 @@ def test_a_token_or_a_session_opens_everything(app: FastAPI, token: str) -> None
             assert client.get("/openapi.json", headers=headers).status_code == 200
             assert client.get("/no/such/page", headers=headers).status_code == 404
         assert client.get("/api/links", headers={"Authorization": "Bearer no"}).status_code == 401
+        # No shared cache may keep what only a caller sees.
+        answer = client.get("/api/links", headers={"Authorization": f"Bearer {token}"})
+        assert answer.headers["cache-control"] == "private"
 
         response = client.get("/links/1")
         assert response.status_code == 303
@@ -179,3 +184,25 @@ def test_public_mode_keeps_reading_open(tmp_path: Path) -> None:
         assert client.get("/").status_code == 200
         assert client.get("/api/links").status_code == 200
         assert client.get("/openapi.json").status_code == 200
+
+
+def test_archived_images_are_kept_from_shared_caches(app: FastAPI, token: str) -> None:
+    data = b"\x89PNG\r\n\x1a\n-not-really-a-png-but-stored-as-one"
+    digest = hashlib.sha256(data).hexdigest()
+    with TestClient(app, follow_redirects=False) as client:
+        with app.state.vault.store.session() as session:
+            session.add(
+                Image(
+                    sha256=digest,
+                    content_type="image/png",
+                    size=len(data),
+                    url="https://example.org/figure.png",
+                    fetched_at=utcnow(),
+                    data=data,
+                )
+            )
+        assert client.get(f"/images/{digest}").status_code == 401
+        shown = client.get(f"/images/{digest}", headers={"Authorization": f"Bearer {token}"})
+    assert shown.status_code == 200 and shown.content == data
+    # Public mode says `public`: here only the browser that asked may keep it.
+    assert shown.headers["cache-control"] == "private, max-age=31536000, immutable"
