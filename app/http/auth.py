@@ -82,7 +82,8 @@ def signed_in(connection: HTTPConnection) -> bool:
     return caller is not None and caller.via == "session"
 
 
-def _identify(accounts: AccountService, token: str | None, stamp: object) -> Caller | None:
+def _identify(app: Starlette, token: str | None, stamp: object) -> Caller | None:
+    accounts = account_service(app)  # in a thread: it may open the store
     if token is not None:
         name = accounts.token_name(token)
         return Caller("token", name) if name is not None else None
@@ -100,9 +101,8 @@ class CallerBackend(AuthenticationBackend):
         stamp = conn.session.get(SESSION_STAMP) if token is None else None
         if token is None and stamp is None:
             return None
-        accounts = account_service(conn.app)
         try:
-            caller = await run_in_threadpool(_identify, accounts, token, stamp)
+            caller = await run_in_threadpool(_identify, conn.app, token, stamp)
         except (OperationalError, InterfaceError) as exc:
             raise DatabaseUnavailable(str(exc)) from exc
         if caller is None:

@@ -28,6 +28,7 @@ from datetime import timedelta
 
 from asgi_csrf import Errors, asgi_csrf, error_messages
 from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.applications import Starlette
 from starlette.authentication import AuthenticationError
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.authentication import AuthenticationMiddleware
@@ -45,6 +46,7 @@ SESSION_COOKIE = "linkvault_session"
 CSRF_COOKIE = "csrftoken"
 # Signing in and out are checked even without cookies: every form POST carries a token.
 FORM_ONLY_PATHS = ["/signin", "/signout"]
+HEALTH_PATH = "/healthz"
 # Marks in the scope that the request got past asgi-csrf (see _CsrfGuard).
 _PASSED = "linkvault.csrf_passed"
 
@@ -62,16 +64,23 @@ class BrowserSessions:
             await self.app(scope, receive, send)
             return
         if self._stacks is None:
-            accounts = account_service(scope["app"])
             try:
-                secret = await run_in_threadpool(accounts.session_secret, self.settings.secret_key)
+                secret = await run_in_threadpool(self._secret, scope["app"])
             except (OperationalError, InterfaceError) as exc:
+                if scope["path"] == HEALTH_PATH:
+                    # The health check needs no session, and says itself what is wrong.
+                    await self.app(scope, receive, send)
+                    return
                 response = await errors.database_unavailable(Request(scope), exc)
                 await response(scope, receive, send)
                 return
             # Built once; two first requests at once build it twice, with the same secret.
             self._stacks = (self._stack(secret, secure=False), self._stack(secret, secure=True))
         await self._stacks[scope.get("scheme") == "https"](scope, receive, send)
+
+    def _secret(self, app: Starlette) -> str:
+        # Opens the store on first use: a thread, not the event loop.
+        return account_service(app).session_secret(self.settings.secret_key)
 
     def _stack(self, secret: str, *, secure: bool) -> ASGIApp:
         # Both signers use itsdangerous with different salts, so one secret serves both.

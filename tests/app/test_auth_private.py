@@ -18,8 +18,9 @@ from fastapi.testclient import TestClient
 
 from app.http.private import is_open
 from app.main import create_app
+from app.settings import Settings
 from archiver.models import Image, utcnow
-from tests.app._archive import Archive, build_archive
+from tests.app._archive import Archive, build_archive, make_settings
 from tests.app._auth import PASSWORD, SECRET_KEY, set_up_owner, sign_in_ok
 
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -206,3 +207,27 @@ def test_archived_images_are_kept_from_shared_caches(app: FastAPI, token: str) -
     assert shown.status_code == 200 and shown.content == data
     # Public mode says `public`: here only the browser that asked may keep it.
     assert shown.headers["cache-control"] == "private, max-age=31536000, immutable"
+
+
+def test_without_a_database_the_health_check_still_reports_and_nothing_opens(
+    tmp_path: Path,
+) -> None:
+    settings = archive_settings_without_database(tmp_path)
+    client = TestClient(create_app(settings), raise_server_exceptions=False)
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json() == {"status": "unavailable", "detail": "database does not answer"}
+    for path in ("/", "/api/links", "/signin"):
+        response = client.get(path, headers={"Authorization": "Bearer env-token-123"})
+        assert response.status_code == 503, path
+        assert response.headers["retry-after"] == "5"
+
+
+def archive_settings_without_database(tmp_path: Path) -> Settings:
+    # The key is unset, so it must come from a database that cannot even be opened.
+    return make_settings(
+        tmp_path,
+        private=True,
+        api_token="env-token-123",
+        database_url=f"sqlite:///{tmp_path}/missing-dir/nested/db.sqlite",
+    )
