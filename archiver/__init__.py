@@ -6,7 +6,8 @@ public modules (no leading underscore), which other packages may also import dir
 - records: the plain values passed around (LinkSpec, LinkTask, StoredPage, ImportCounts, ...)
 - sources: reading link lists (markdown, text, bookmarks)
 - store: the database (`Store`) and its parts: links (import, tasks, results), runs (runs and
-  status reports), index_bookkeeping (what the search index must catch up on)
+  status reports), index_bookkeeping (what the search index must catch up on), accounts
+  (the owner's password hash, API tokens, sign-in failures)
 - models, schema: the tables and their migrations
 - pipeline, fetch, extract: fetching and extracting pages
 - queue, refresh, rot: the shared work queue, what to re-check, when a link is dead
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from archiver._engine import make_engine
 from archiver._version import __version__
+from archiver.accounts import Accounts, StoredPassword, StoredToken, TokenNameTaken
 from archiver.config import FetchConfig
 from archiver.document import Document, DocumentError
 from archiver.export import write_json, write_markdown
@@ -71,6 +73,7 @@ from archiver.warc import write_warc
 
 __all__ = [
     "ARCHIVE",
+    "Accounts",
     "REFRESH",
     "Check",
     "ExportError",
@@ -103,6 +106,9 @@ __all__ = [
     "Store",
     "StoredBody",
     "StoredPage",
+    "StoredPassword",
+    "StoredToken",
+    "TokenNameTaken",
     "WorkQueue",
     "__version__",
     "as_datetime",

@@ -3,7 +3,8 @@
 `Store` owns the engine and hands out its parts, each with one job: `links` (import, what to
 fetch, recording results: archiver/links.py), `runs` (runs and status reports:
 archiver/runs.py), `index_bookkeeping` (archiver/index_bookkeeping.py) and `images` (the
-archived figures: archiver/images.py).
+archived figures: archiver/images.py) and `accounts` (the owner's password, API tokens,
+sign-in failures: archiver/accounts.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from archiver._engine import Database
+from archiver.accounts import Accounts
 from archiver.images import ImageStore
 from archiver.index_bookkeeping import IndexBookkeeping
 from archiver.links import Links
@@ -31,6 +33,7 @@ class Store(Database):
         self.runs = Runs(engine)
         self.index_bookkeeping = IndexBookkeeping(engine)
         self.images = ImageStore(engine)
+        self.accounts = Accounts(engine)
 
     @property
     def rot(self) -> RotPolicy:

@@ -1,8 +1,8 @@
 """The `linkvault` command: a thin layer that parses arguments, calls a service, prints.
 
 One module per command group (archive, refresh, export, check and reindex, reextract, worker,
-search and status, serve and migrate); the options they share in `common`, what they print
-in `output`.
+search and status, serve and migrate, passwd and token); the options they share in `common`,
+what they print in `output`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from app.cli import archive, check, export, reextract, refresh, search, serve, worker
+from app.cli import accounts, archive, check, export, reextract, refresh, search, serve, worker
 from app.cli.common import err
 
 __all__ = ["cli", "main"]
@@ -37,6 +37,8 @@ cli.command()(search.search)
 cli.command()(search.status)
 cli.command()(serve.serve)
 cli.command()(serve.migrate)
+cli.command()(accounts.passwd)
+cli.add_typer(accounts.token_app)
 
 
 def _interrupt_on_sigterm() -> None:

@@ -4,7 +4,8 @@
 case lives in one module: `archiving` (import, archive or queue, refresh or queue),
 `indexing` (keep the index in step, reindex), `check` (check and repair), `exporting`
 (markdown, JSON, WARC), `worker` (work the queue), `queries` and `diffs` (what the pages and
-the API read), `runlock` (one writing command per data directory).
+the API read), `runlock` (one writing command per data directory), `accounts` (the owner's
+password, API tokens, the sign-in limit).
 """
 
 from app.services.archiving import (

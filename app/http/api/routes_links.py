@@ -1,4 +1,4 @@
-"""Links: listing, detail with full text, and the token-protected write routes."""
+"""Links: listing, detail with full text, and the write routes (a session or a token)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from app.http.api.schemas import (
     LinkList,
     LinkSummary,
 )
-from app.http.deps import JobsDep, SessionDep, TokenDep, VaultDep
+from app.http.deps import JobsDep, SessionDep, VaultDep, WriterDep
 from app.http.formats import article_formats
 from app.services.queries import MAX_ID, link_view, list_links
 from archiver import clean_text
@@ -27,8 +27,11 @@ router = APIRouter(tags=["links"])
 LinkId = Annotated[int, Path(ge=1, le=MAX_ID, description="Link id.")]
 
 _WRITE_ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorResponse, "description": "Missing or wrong bearer token."},
-    403: {"model": ErrorResponse, "description": "No LINKVAULT_API_TOKEN is configured."},
+    401: {"model": ErrorResponse, "description": "Neither signed in nor a valid bearer token."},
+    403: {
+        "model": ErrorResponse,
+        "description": "No password or token is set up; or a session without its CSRF token.",
+    },
 }
 
 
@@ -132,7 +135,7 @@ def _specs(body: AddLinks) -> list[LinkSpec]:
     summary="Add links; they are archived in the background",
 )
 def add_links(
-    _token: TokenDep,
+    _writer: WriterDep,
     body: AddLinks,
     vault: VaultDep,
     jobs: JobsDep,
@@ -164,7 +167,7 @@ def _in_given_order(specs: list[LinkSpec], ids: list[int]) -> list[int]:
     summary="Fetch a link again, in the background",
 )
 def refresh_link(
-    _token: TokenDep,
+    _writer: WriterDep,
     link_id: LinkId,
     vault: VaultDep,
     jobs: JobsDep,
