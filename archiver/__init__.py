@@ -41,6 +41,7 @@ from archiver.export import write_json, write_markdown
 from archiver.index_bookkeeping import IndexBookkeeping
 from archiver.links import LinkGone, Links, Reextracted, StoredBody
 from archiver.models import Check, Link, LinkStatus, Run, Snapshot
+from archiver.netscape import write_netscape
 from archiver.pipeline import LinkDone, Pipeline, RunSummary
 from archiver.queue import (
     ARCHIVE,
@@ -152,5 +153,6 @@ __all__ = [
     "tagged",
     "write_json",
     "write_markdown",
+    "write_netscape",
     "write_warc",
 ]
