@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ErrorResponse(BaseModel):
@@ -50,13 +50,22 @@ class SearchResponse(BaseModel):
     )
 
 
+_TAGS = "The owner's tags, in the order given (case-insensitively distinct)."
+_NOTE = "The owner's note on the link (plain text, may span lines); null when none."
+
+
 class LinkSummary(BaseModel):
     id: int = Field(description="Link id.")
     url: str = Field(description="The link as listed.")
-    title: str | None = Field(description="The list's title for the link, or the page's.")
+    title: str | None = Field(
+        description="The owner's title for the link (from the list, or an edit); null shows "
+        "the page's."
+    )
     section: str | None = Field(description="Heading or bookmark folder it was listed under.")
     status: str = Field(description="pending, ok, failed, dead, blocked or unsupported.")
     archived_at: datetime | None = Field(description="When its current copy was archived (UTC).")
+    tags: list[str] = Field(default_factory=list, description=_TAGS)
+    note: str | None = Field(default=None, description=_NOTE)
 
 
 class LinkList(BaseModel):
@@ -91,6 +100,8 @@ class LinkDetail(BaseModel):
     unreachable_reason: str | None = Field(
         description='What that check saw ("HTTP 404 Not Found"); null with unreachable_since.'
     )
+    tags: list[str] = Field(default_factory=list, description=_TAGS)
+    note: str | None = Field(default=None, description=_NOTE)
     text: str | None = Field(description="The archived text in full; null when never archived.")
     html: str | None = Field(
         description="The structured copy as sanitized HTML (a fragment, images at "
@@ -158,6 +169,33 @@ class AddLinks(BaseModel):
     )
     section: str | None = Field(
         default=None, max_length=300, description="Section to file the new links under."
+    )
+
+
+class LinkEdit(BaseModel):
+    """What PATCH /api/links/{id} sets: only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The link's title; null or an empty string clears it (the page's shows).",
+    )
+    section: str | None = Field(
+        default=None, max_length=2000, description="Its section; null or empty clears it."
+    )
+    tags: list[str] | None = Field(
+        default=None,
+        max_length=200,
+        description="Its tags, replacing the list (null or [] clears it): each 1 to 64 "
+        "characters, no control characters, no comma; repeated ones (whatever their case) "
+        "kept once.",
+    )
+    note: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="A note on the link (up to 10,000 characters); null or empty clears it.",
     )
 
 
