@@ -172,9 +172,17 @@ class ImageStore(Database):
     def attach_to_snapshot(self, snapshot_id: int, images: FigureImages) -> bool:
         """Stores the new images and links them to the snapshot, writing each figure's
         SHA-256 into its structured copy (None where the image was skipped). False when the
-        snapshot has no structured copy this version can read."""
-        with self.engine.begin() as conn:
-            return self._attach(conn, snapshot_id, images)
+        snapshot has no structured copy this version can read, or is gone (its link was
+        removed meanwhile)."""
+        try:
+            with self.engine.begin() as conn:
+                return self._attach(conn, snapshot_id, images)
+        except IntegrityError:
+            with self.engine.connect() as conn:
+                gone = conn.execute(select(Snapshot.id).where(Snapshot.id == snapshot_id))
+                if gone.scalar() is None:
+                    return False
+            raise
 
     def _attach(self, conn: Connection, snapshot_id: int, images: FigureImages) -> bool:
         stored = conn.execute(select(Snapshot.document).where(Snapshot.id == snapshot_id)).scalar()

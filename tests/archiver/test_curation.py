@@ -186,7 +186,9 @@ def test_what_the_owner_set_survives_a_refresh(store: Store, local_site: LocalSi
     # And clearing the title shows the page's own again.
     cleared = store.curation.edit(link.id, LinkChanges(title=""))
     assert cleared is not None and cleared.link.shown_title == "A new title from the page"
-    assert KEEP is LinkChanges().title
+    # KEEP (the default) leaves a field as it is, unlike None, which clears it.
+    kept = store.curation.edit(link.id, LinkChanges(title=KEEP, section=None))
+    assert kept is not None and kept.changed == ("section",) and kept.link.tags == ("later",)
 
 
 def _page() -> StoredPage:
@@ -225,6 +227,7 @@ def test_results_for_a_removed_link_are_recorded_nowhere(store: Store) -> None:
             record()
     assert store.links.record_unchanged_many([(gone, 304), (kept, 304)]) == {gone}
     assert store.images.attach(gone, "0" * 64, FigureImages()) is None
+    assert store.images.attach_to_snapshot(10_000, FigureImages()) is False
     assert count(store, Link) == 1 and count(store, Snapshot) == 0
     assert _rows(store, Check, kept) == 1 and count(store, Check) == 1
 
