@@ -40,14 +40,19 @@ from archiver.tagging import InvalidTag, clean_tag, clean_tags, same_tag
 
 __all__ = [
     "KEEP",
+    "MAX_NOTE_LENGTH",
     "MAX_SECTION_LENGTH",
     "MAX_TAGS",
+    "MAX_TITLE_LENGTH",
     "Curation",
     "CuratedLink",
     "Edited",
     "InvalidField",
     "Keep",
     "LinkChanges",
+    "clean_section",
+    "clean_title",
+    "clean_user_note",
     "tagged",
 ]
 
@@ -86,8 +91,8 @@ class LinkChanges:
         """The changes with every value cleaned; InvalidTag or InvalidField for the first
         value the rules refuse, before anything is written."""
         return LinkChanges(
-            title=_keep_or(self.title, lambda v: clean_line(v, "title", MAX_TITLE_LENGTH)),
-            section=_keep_or(self.section, lambda v: clean_line(v, "section", MAX_SECTION_LENGTH)),
+            title=_keep_or(self.title, clean_title),
+            section=_keep_or(self.section, clean_section),
             note=_keep_or(self.note, clean_user_note),
             tags=KEEP if self.tags is KEEP else clean_tags(_text_items(self.tags, "tags")),
             add_tags=clean_tags(_text_items(self.add_tags, "tags")),
@@ -129,6 +134,16 @@ def _text_items(values: Iterable[Any], what: str) -> list[str]:
 
 def _has_control(text: str, allowed: str = "") -> bool:
     return any(unicodedata.category(char) == "Cc" and char not in allowed for char in text)
+
+
+def clean_title(value: str | None) -> str | None:
+    """A title as the owner typed it (see clean_line); None clears it."""
+    return clean_line(value, "title", MAX_TITLE_LENGTH)
+
+
+def clean_section(value: str | None) -> str | None:
+    """A section as the owner typed it (see clean_line); None clears it."""
+    return clean_line(value, "section", MAX_SECTION_LENGTH)
 
 
 def clean_line(value: str | None, what: str, limit: int) -> str | None:

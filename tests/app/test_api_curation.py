@@ -140,6 +140,7 @@ def test_an_edit_shows_at_once_in_the_link_and_in_search(api: TestClient, curate
         ({"tags": ["a,b"]}, "contains a comma"),
         ({"title": "bell\u0007"}, "control character"),
         ({"note": "n" * 10_001}, "at most 10000"),
+        ({"tags": [f"t{n}" for n in range(101)]}, "at most 100 items"),
     ],
 )
 def test_an_invalid_value_is_a_422_with_a_message(
@@ -149,7 +150,10 @@ def test_an_invalid_value_is_a_422_with_a_message(
     before = api.get(f"/api/links/{link_id}").json()
     response = api.patch(f"/api/links/{link_id}", json=body, headers=AUTH)
     assert response.status_code == 422
-    assert message in response.json()["detail"]
+    (problem,) = response.json()["detail"]
+    assert message in problem["msg"]
+    assert problem["loc"][:2] == ["body", next(iter(body))]
+    assert "input" not in problem  # not echoed back
     assert api.get(f"/api/links/{link_id}").json() == before
 
 

@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 
 from app.http.api.routes_links import WRITE_ERRORS, LinkId, detail_of
 from app.http.api.schemas import ErrorResponse, LinkDetail, LinkEdit
@@ -54,11 +55,13 @@ def remove_link(_token: TokenDep, link_id: LinkId, vault: VaultDep) -> Response:
     responses={
         **WRITE_ERRORS,
         **_NOT_FOUND,
-        422: {"model": ErrorResponse, "description": "An invalid tag, title, section or note."},
+        400: {"model": ErrorResponse, "description": "The body is not JSON."},
     },
     summary="Edit a link's title, section, tags or note",
     description="Only the fields sent change. What the owner sets wins over what the page "
-    "says and survives refresh; the search index follows at once.",
+    "says and survives refresh; the search index follows at once. A value the rule refuses "
+    "(an empty tag, a comma in one, a control character, too long) is a 422 whose `detail` "
+    "says which and why, and changes nothing.",
 )
 def edit(
     _token: TokenDep, link_id: LinkId, body: LinkEdit, request: Request, vault: VaultDep
@@ -71,7 +74,10 @@ def edit(
     except UnknownLinks:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no link with id {link_id}") from None
     except (InvalidTag, InvalidField) as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        # The body's validators apply the same rule, so this is rare (too many tags, say);
+        # it is answered as they are, a 422 listing the problem.
+        problem = {"type": "value_error", "loc": ("body",), "msg": str(exc), "input": None}
+        raise RequestValidationError([problem]) from None
     if edited.index_error:
         log.warning(
             "link %d edited; the search index did not follow: %s", link_id, edited.index_error

@@ -3,8 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from archiver.curation import (
+    MAX_NOTE_LENGTH,
+    MAX_SECTION_LENGTH,
+    MAX_TAGS,
+    MAX_TITLE_LENGTH,
+    clean_section,
+    clean_title,
+    clean_user_note,
+)
+from archiver.tagging import MAX_TAG_LENGTH, clean_tags
 
 
 class ErrorResponse(BaseModel):
@@ -172,6 +191,14 @@ class AddLinks(BaseModel):
     )
 
 
+# What the JSON schema says of an edit's values, for clients and /docs; the validators below
+# apply the rule itself first (archiver/curation.py, archiver/tagging.py), with its messages,
+# so what passes them always meets these.
+_NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"  # tab and newlines allowed
+_TAG = r"^[^,\x00-\x1f\x7f-\x9f]*[^\s,\x00-\x1f\x7f-\x9f][^,\x00-\x1f\x7f-\x9f]*$"
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG_LENGTH, pattern=_TAG)]
+
+
 class LinkEdit(BaseModel):
     """What PATCH /api/links/{id} sets: only the fields sent change."""
 
@@ -179,24 +206,45 @@ class LinkEdit(BaseModel):
 
     title: str | None = Field(
         default=None,
-        max_length=2000,
-        description="The link's title; null or an empty string clears it (the page's shows).",
+        max_length=MAX_TITLE_LENGTH,
+        pattern=_NO_CONTROL,
+        description="The link's title (whitespace runs become one space); null or an empty "
+        "string clears it, and the page's own title shows.",
     )
     section: str | None = Field(
-        default=None, max_length=2000, description="Its section; null or empty clears it."
-    )
-    tags: list[str] | None = Field(
         default=None,
-        max_length=200,
+        max_length=MAX_SECTION_LENGTH,
+        pattern=_NO_CONTROL,
+        description='Its section ("A / B": folder B inside A); null or empty clears it.',
+    )
+    tags: list[Tag] | None = Field(
+        default=None,
+        max_length=MAX_TAGS,
         description="Its tags, replacing the list (null or [] clears it): each 1 to 64 "
-        "characters, no control characters, no comma; repeated ones (whatever their case) "
-        "kept once.",
+        "characters once trimmed, no control characters, no comma; a tag repeated in any "
+        "case is kept once, as first spelled.",
     )
     note: str | None = Field(
         default=None,
-        max_length=20_000,
-        description="A note on the link (up to 10,000 characters); null or empty clears it.",
+        max_length=MAX_NOTE_LENGTH,
+        pattern=_NO_CONTROL,
+        description="A note on the link, several lines allowed; null or empty clears it.",
     )
+
+    @field_validator("title", "section", "note", mode="before")
+    @classmethod
+    def _one_rule(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value  # null, or the wrong type: the field's own check says so
+        clean = {"title": clean_title, "section": clean_section, "note": clean_user_note}
+        return clean[info.field_name or ""](value)
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tag_rule(cls, value: Any) -> Any:
+        if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+            return value
+        return clean_tags(value)
 
 
 class Accepted(BaseModel):
