@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.http import errors
 from app.http.api import (
+    routes_curation,
     routes_history,
     routes_images,
     routes_links,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (
         routes_search,
         routes_links,
+        routes_curation,
         routes_history,
         routes_system,
         routes_images,

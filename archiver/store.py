@@ -2,9 +2,10 @@
 
 `Store` owns the engine and hands out its parts, each with one job: `links` (import, what to
 fetch, recording results: archiver/links.py), `runs` (runs and status reports:
-archiver/runs.py), `index_bookkeeping` (archiver/index_bookkeeping.py) and `images` (the
-archived figures: archiver/images.py) and `accounts` (the owner's password, API tokens,
-sign-in failures: archiver/accounts.py).
+archiver/runs.py), `index_bookkeeping` (archiver/index_bookkeeping.py), `images` (the
+archived figures: archiver/images.py), `curation` (edits and removals by the owner:
+archiver/curation.py) and `accounts` (the owner's password, API tokens, sign-in failures:
+archiver/accounts.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import Engine
 
 from archiver._engine import Database
 from archiver.accounts import Accounts
+from archiver.curation import Curation
 from archiver.images import ImageStore
 from archiver.index_bookkeeping import IndexBookkeeping
 from archiver.links import Links
@@ -34,6 +36,7 @@ class Store(Database):
         self.index_bookkeeping = IndexBookkeeping(engine)
         self.images = ImageStore(engine)
         self.accounts = Accounts(engine)
+        self.curation = Curation(engine)
 
     @property
     def rot(self) -> RotPolicy:

@@ -1,8 +1,8 @@
 """The `linkvault` command: a thin layer that parses arguments, calls a service, prints.
 
-One module per command group (archive, refresh, export, check and reindex, reextract, worker,
-search and status, serve and migrate, passwd and token); the options they share in `common`,
-what they print in `output`.
+One module per command group (archive, refresh, curate (edit and remove), export, check and
+reindex, reextract, worker, search and status, serve and migrate, passwd and token); the
+options they share in `common`, what they print in `output`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,18 @@ import sys
 import typer
 from rich.markup import escape
 
-from app.cli import accounts, archive, check, export, reextract, refresh, search, serve, worker
+from app.cli import (
+    accounts,
+    archive,
+    check,
+    curate,
+    export,
+    reextract,
+    refresh,
+    search,
+    serve,
+    worker,
+)
 from app.cli.common import err
 
 __all__ = ["cli", "main"]
@@ -28,6 +39,8 @@ cli = typer.Typer(
 # In the order `linkvault --help` lists them.
 cli.command()(archive.archive)
 cli.command()(refresh.refresh)
+cli.command()(curate.edit)
+cli.command()(curate.remove)
 cli.command()(export.export)
 cli.command(name="check")(check.check_command)
 cli.command()(worker.worker)

@@ -56,7 +56,7 @@ class ArchiveProgress:
         return " ".join(parts)
 
     def advance(self, done: LinkDone) -> None:
-        self._counts[done.status.value] += 1
+        self._counts["removed" if done.removed else done.status.value] += 1
         self._progress.update(self._task, advance=1, counts=self._describe())
 
     def __enter__(self) -> ArchiveProgress:
@@ -115,6 +115,8 @@ def print_summary(
             table.add_row(f"[{style}]{status.value}[/]", str(summary.counts[status.value]))
     if summary.counts["inconclusive"]:
         table.add_row("[yellow]inconclusive[/]", str(summary.counts["inconclusive"]))
+    if summary.counts["removed"]:  # removed while they were fetched: nothing stored
+        table.add_row("[dim]removed[/]", str(summary.counts["removed"]))
     table.add_row("total", str(summary.total))
     console.print(table)
     problems = store.runs.problem_links(link_ids)

@@ -42,6 +42,9 @@ OPERATIONS = [
     ("GET", "/api/stats"),
     ("GET", "/healthz"),
     ("GET", "/images/{sha256}"),
+    ("PATCH", "/api/links/{link_id}"),
+    # Last: on the writable server it removes the links the other operations aim at.
+    ("DELETE", "/api/links/{link_id}"),
 ]
 # Operations without any input have nothing to make invalid; /images takes any string (a
 # 404 for what is not the SHA-256 of an archived image), so nothing there is invalid either.
