@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.http import errors
 from app.http.api import (
+    routes_curation,
     routes_history,
     routes_images,
     routes_links,
@@ -21,10 +22,13 @@ from app.http.api import (
 )
 from app.http.jobs import ArchiveJobs
 from app.http.security import SecurityHeadersMiddleware, docs_csp
+from app.http.sessions import BrowserSessions
 from app.http.web import routes as web_routes
+from app.http.web import routes_add, routes_signin
 from app.services.vault import Vault
 from app.settings import Settings
 from archiver import __version__
+from archiver.models import utcnow
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -52,15 +56,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.vault = vault
     app.state.jobs = ArchiveJobs(vault)
+    # The accounts' clock (sign-in limits, token use): tests set their own.
+    app.state.clock = utcnow
+    # Outermost last: security headers on everything; then sessions, the caller, private
+    # mode and CSRF (app/http/sessions.py).
+    app.add_middleware(BrowserSessions, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware)
     errors.install(app)
     for module in (
         routes_search,
         routes_links,
+        routes_curation,
         routes_history,
         routes_system,
         routes_images,
         web_routes,
+        routes_signin,
+        routes_add,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

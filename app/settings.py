@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -40,7 +41,32 @@ class Settings(BaseSettings):
         "`postgres` (full-text search in the PostgreSQL database of database_url).",
     )
     api_token: str | None = Field(
-        None, description="Bearer token for the write API; with none, write routes are off."
+        None,
+        description="A bearer token accepted besides those of `linkvault token create` "
+        "(kept for compatibility).",
+    )
+    private: bool = Field(
+        False,
+        description="Every page and API route needs a sign-in or an API token, except "
+        "/healthz, the sign-in page and /static.",
+    )
+    secret_key: str | None = Field(
+        None,
+        repr=False,
+        min_length=32,
+        description="Signs session cookies and CSRF tokens; when unset, one is made once and "
+        "kept in the database.",
+    )
+    session_lifetime: timedelta = Field(
+        timedelta(days=14),
+        gt=timedelta(0),
+        description="How long a sign-in lasts; then the browser must sign in again.",
+    )
+    # NoDecode: a comma-separated string as well as a JSON list.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses (IPs or CIDR networks) of reverse proxies whose "
+        "X-Forwarded-Proto and X-Forwarded-For are believed; none by default.",
     )
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to open a connection.")
     read_timeout: float = Field(20.0, gt=0, description="Seconds to wait for the next bytes.")
@@ -109,7 +135,12 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "refresh_after", "failure_spacing", "refresh_interval", "work_lease", mode="before"
+        "refresh_after",
+        "failure_spacing",
+        "refresh_interval",
+        "work_lease",
+        "session_lifetime",
+        mode="before",
     )
     @classmethod
     def _short_durations(cls, value: object) -> object:
@@ -120,6 +151,30 @@ class Settings(BaseSettings):
             except ValueError:
                 return value
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_addresses(cls, value: object) -> object:
+        # "10.0.0.2, 172.16.0.0/12" or a JSON list; each must be an address or a network, or
+        # "*" (any peer: only when nothing but the proxy can reach linkvault).
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return value
+        proxies: list[str] = []
+        for item in items:
+            text = str(item).strip()
+            if not text:
+                continue
+            if text == "*":
+                return ["*"]  # uvicorn trusts everyone only when "*" stands alone
+            try:
+                parsed = ipaddress.ip_network(text, strict=False) if "/" in text else None
+                proxies.append(str(parsed or ipaddress.ip_address(text)))
+            except ValueError:
+                raise ValueError(
+                    f"{text!r} is not an IP address or network (10.0.0.2, 172.16.0.0/12)"
+                ) from None
+        return proxies
 
     @field_validator("search_backend")
     @classmethod

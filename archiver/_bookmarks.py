@@ -4,8 +4,11 @@ Folders (`<DT><H3>` followed by a `<DL>`) become the section "Folder / Subfolder
 browser's own top-level containers ("Bookmarks bar", "Bookmarks Toolbar", "Other
 Bookmarks", ...) are left out of the path: they hold everything, so they say nothing, and
 Chrome writes "Other bookmarks" without any folder at all, so keeping them would give the
-same bookmark different sections in different browsers. An HTML file without bookmark
-structure yields its `<a href>` links with the nearest heading as section.
+same bookmark different sections in different browsers. linkvault's own export (it says so
+in a generator `<META>`) has no such containers: a section named "Favorites" is a section.
+A bookmark's `TAGS="a,b"` are its tags (archiver/tagging.py: empty pieces and bad tags are
+dropped) and the `<DD>` after it its note. An HTML file without bookmark structure yields
+its `<a href>` links with the nearest heading as section.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from urllib.parse import urljoin
 from archiver._linklist import LinkCollector, clean_text
 from archiver._tagsoup import Tag, iter_html
 from archiver.records import ImportResult
+from archiver.tagging import split_tags
 from archiver.urls import is_http_url
 
 __all__ = ["Anchor", "parse_bookmarks", "scan_anchors"]
@@ -43,6 +47,9 @@ _LIST_TAGS = frozenset({"dt", "dd", "dl", "li", "ul", "ol", "table", "tr", "td",
 _ENDS_ANCHOR_START = _LIST_TAGS | {"a"}
 _ENDS_ANCHOR_END = _LIST_TAGS | {"a", "body", "html"}
 _ENDS_HEADING = _LIST_TAGS | _HEADINGS | {"p", "div", "body"}
+_ENDS_NOTE = _LIST_TAGS | _HEADINGS | {"a", "body", "html"}
+# The generator linkvault's Netscape export names itself with (archiver/netscape.py).
+GENERATOR = "linkvault"
 
 
 @dataclass(slots=True)
@@ -53,6 +60,7 @@ class Anchor:
     folders: tuple[str, ...]
     heading: str | None
     tags: tuple[str, ...] = ()
+    note: str | None = None
 
 
 @dataclass(slots=True)
@@ -69,6 +77,7 @@ class _Scanner:
     def __init__(self) -> None:
         self.anchors: list[Anchor] = []
         self.netscape = False
+        self.own_export = False  # written by linkvault: no browser containers to leave out
         self.base: str | None = None
         self._folders: list[str | None] = []  # one entry per open <DL>
         self._pending_folder: str | None = None
@@ -76,6 +85,9 @@ class _Scanner:
         self._anchor: _Open | None = None
         self._heading: _Open | None = None
         self._heading_name = ""
+        # The bookmark a <DD> right after it describes, and that description's text so far.
+        self._described: Anchor | None = None
+        self._note: list[str] | None = None
 
     def feed(self, text: str) -> None:
         for item in iter_html(text):
@@ -84,12 +96,15 @@ class _Scanner:
                     self._anchor.text.append(item)
                 if self._heading is not None:
                     self._heading.text.append(item)
+                if self._note is not None:
+                    self._note.append(item)
             elif item.end:
                 self._end_tag(item)
             else:
                 self._start_tag(item)
         self._close_anchor()
         self._close_heading()
+        self._close_note()
 
     def _start_tag(self, tag: Tag) -> None:
         name = tag.name
@@ -97,10 +112,20 @@ class _Scanner:
             decl = tag.attrs.get("decl", "").lower()
             self.netscape = self.netscape or "netscape-bookmark-file" in decl
             return
+        if name in _ENDS_NOTE:
+            self._close_note()
         if name in _ENDS_ANCHOR_START:
             self._close_anchor()
         if name in _ENDS_HEADING:
             self._close_heading()
+        if name == "dd" and self._described is not None:
+            self._note = []
+        elif name != "dd":
+            self._described = None
+        if name == "meta":
+            generator = tag.attrs.get("name", "").lower() == "generator"
+            content = tag.attrs.get("content", "").split()
+            self.own_export = self.own_export or (generator and content[:1] == [GENERATOR])
         if name == "dt":
             self.netscape = True
             self._pending_folder = None
@@ -119,6 +144,8 @@ class _Scanner:
             self.base = href if is_http_url(href) else None
 
     def _end_tag(self, tag: Tag) -> None:
+        if tag.name in _ENDS_NOTE:
+            self._close_note()
         if tag.name in _ENDS_ANCHOR_END:
             self._close_anchor()
         if tag.name in _HEADINGS or tag.name in ("dl", "body"):
@@ -134,16 +161,24 @@ class _Scanner:
             return
         title = clean_text("".join(anchor.text)) or clean_text(anchor.alt)
         title = title or clean_text(anchor.attrs.get("title"))
-        self.anchors.append(
-            Anchor(
-                href=anchor.attrs["href"],
-                line=anchor.line,
-                title=title,
-                folders=tuple(name for name in self._folders if name),
-                heading=self._heading_text,
-                tags=tuple(anchor.attrs.get("tags", "").split(",")),
-            )
+        closed = Anchor(
+            href=anchor.attrs["href"],
+            line=anchor.line,
+            title=title,
+            folders=tuple(name for name in self._folders if name),
+            heading=self._heading_text,
+            tags=tuple(split_tags(anchor.attrs.get("tags", ""))),
         )
+        self.anchors.append(closed)
+        self._described = closed
+
+    def _close_note(self) -> None:
+        note, self._note = self._note, None
+        if note is None:
+            return
+        if self._described is not None:
+            self._described.note = "".join(note)
+        self._described = None  # a second <DD> describes nothing
 
     def _close_heading(self) -> None:
         heading, self._heading = self._heading, None
@@ -154,7 +189,7 @@ class _Scanner:
         if self._heading_name != "h3" or not text:
             return
         is_root = any(heading.attrs.get(attr, "").lower() == "true" for attr in _ROOT_FOLDER_ATTRS)
-        if len(self._folders) <= 1 and text.lower() in _ROOT_FOLDER_NAMES:
+        if len(self._folders) <= 1 and text.lower() in _ROOT_FOLDER_NAMES and not self.own_export:
             is_root = True
         # An empty entry still opens a <DL> level, but adds nothing to the path.
         self._pending_folder = None if is_root else text
@@ -179,5 +214,12 @@ def parse_bookmarks(text: str, source: str) -> ImportResult:
             href = urljoin(scanner.base, href)
         # A bookmark's place is its folder; a link on a web page sits under a heading.
         section = (" / ".join(anchor.folders) or None) if scanner.netscape else anchor.heading
-        collector.add(href, title=anchor.title, section=section, line=anchor.line, tags=anchor.tags)
+        collector.add(
+            href,
+            title=anchor.title,
+            section=section,
+            line=anchor.line,
+            tags=anchor.tags,
+            note=anchor.note,
+        )
     return collector.result()

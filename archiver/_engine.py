@@ -38,8 +38,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # NORMAL is durable in WAL mode except for the last transactions on power loss,
     # never corrupting; FULL would fsync every link.
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deletes (archiver/curation.py) remove what a link owns explicitly, in order; the
+    # constraints are on so that a write that would leave a row pointing at nothing fails.
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # SQLite's lower() folds ASCII only: a tag filter compares tags folded as Python does.
+    dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
+
+
+def _casefold(value: object) -> object:
+    return value.casefold() if isinstance(value, str) else value
 
 
 def _use_wal(cursor: Any) -> None:

@@ -7,11 +7,13 @@ import re
 from collections.abc import Iterable, Iterator
 
 from archiver.records import ImportResult, LinkSpec, SourceProblem
+from archiver.tagging import lenient_tags
 from archiver.urls import normalize_url
 
 __all__ = [
     "LinkCollector",
     "SourceError",
+    "clean_note",
     "clean_text",
     "find_urls",
     "shorten",
@@ -19,6 +21,8 @@ __all__ = [
 
 # Titles come from arbitrary files; a whole paragraph is not a title.
 MAX_TITLE_LENGTH = 1000
+# A note is the user's own text about a link (a bookmark's description): a few paragraphs.
+MAX_NOTE_LENGTH = 10_000
 
 
 class SourceError(ValueError):
@@ -47,6 +51,18 @@ def clean_text(text: str | None) -> str | None:
     return collapsed or None
 
 
+def clean_note(text: str | None) -> str | None:
+    """A note as imported: its lines kept, whitespace within each collapsed, control
+    characters to spaces, cut at MAX_NOTE_LENGTH; None for nothing left."""
+    if not text:
+        return None
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    note = "\n".join(" ".join(_CONTROL.sub(" ", line).split()) for line in lines).strip("\n")
+    if len(note) > MAX_NOTE_LENGTH:
+        note = note[: MAX_NOTE_LENGTH - 1].rstrip() + "…"
+    return note or None
+
+
 class LinkCollector:
     """Accumulates links in document order; the first occurrence of a URL wins."""
 
@@ -67,6 +83,7 @@ class LinkCollector:
         section: str | None = None,
         line: int | None = None,
         tags: Iterable[str] = (),
+        note: str | None = None,
     ) -> None:
         listed = url.strip()
         if len(listed) >= 2 and listed[0] == "<" and listed[-1] == ">":
@@ -100,7 +117,8 @@ class LinkCollector:
                 section=clean_text(section),
                 source=self.source,
                 line=line,
-                tags=_clean_tags(tags),
+                tags=lenient_tags(tags),
+                note=clean_note(note),
             )
         )
 
@@ -109,15 +127,6 @@ class LinkCollector:
         if not self._links:
             problems.append(SourceProblem(self.source, None, "no links found"))
         return ImportResult(links=list(self._links), problems=problems)
-
-
-def _clean_tags(tags: Iterable[str]) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for tag in tags:
-        cleaned = " ".join(tag.split())
-        if cleaned:
-            seen.setdefault(cleaned, None)
-    return tuple(seen)
 
 
 # A URL starts after a character that cannot be part of a scheme, so every start position

@@ -32,6 +32,7 @@ LINK_FIELDS = (
     "title",
     "section",
     "tags",
+    "note",
     "source",
     "source_line",
     "position",
@@ -111,13 +112,17 @@ def iter_links(store: Store) -> Iterator[LinkRecord]:
         last = (_position_key(tail), tail.id)
 
 
+# The position key of links without a position: they come last.
+NO_POSITION = 2**62
+
+
 def _position_key(link: Link) -> int:
-    return link.position if link.position is not None else 2**62
+    return link.position if link.position is not None else NO_POSITION
 
 
 def _after(position: int, link_id: int) -> Any:
     key = Link.position
-    if position == 2**62:
+    if position == NO_POSITION:
         return key.is_(None) & (Link.id > link_id)
     return (key > position) | ((key == position) & (Link.id > link_id)) | key.is_(None)
 
@@ -234,7 +239,13 @@ def _markdown_line(record: LinkRecord, prefix: str) -> str:
     if link.snapshot_id is not None:
         when = f" of {link.archived_at:%Y-%m-%d}" if link.archived_at else ""
         parts.append(f"[archived copy{when}]({prefix}/links/{link.id})")
-    return " · ".join(parts)
+    if link.tags:
+        parts.append("tags: " + ", ".join(f"`{_code(tag)}`" for tag in link.tags))
+    line = " · ".join(parts)
+    if link.note:
+        # The note under its link, as a quote inside the list item, each line of it.
+        line += "".join(f"\n  > {_escape(part)}" for part in link.note.split("\n") if part)
+    return line
 
 
 def _escape(text: str) -> str:
@@ -243,6 +254,11 @@ def _escape(text: str) -> str:
     for char in "\\[]*_`<>":
         text = text.replace(char, "\\" + char)
     return text
+
+
+def _code(text: str) -> str:
+    """Text safe inside a single-backtick code span (a tag holds no newline)."""
+    return text.replace("`", "'")
 
 
 def _destination(url: str) -> str:

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from archiver._engine import Database
 from archiver._sniff import image_type
@@ -144,23 +145,44 @@ class ImageStore(Database):
 
     def attach(self, link_id: int, content_hash: str, images: FigureImages) -> int | None:
         """`attach_to_snapshot` for the link's current snapshot, if it is the one with this
-        content hash (the page just stored); returns its id, or None when it is another."""
-        with self.engine.begin() as conn:
-            snapshot_id = conn.execute(
-                select(Snapshot.id)
-                .join(Link, Link.snapshot_id == Snapshot.id)
-                .where(Link.id == link_id, Snapshot.content_hash == content_hash)
-            ).scalar()
-            if snapshot_id is None or not self._attach(conn, snapshot_id, images):
-                return None
-            return int(snapshot_id)
+        content hash (the page just stored); returns its id, or None when it is another, or
+        when the link was removed meanwhile (archiver/curation.py)."""
+        current = (
+            select(Snapshot.id)
+            .join(Link, Link.snapshot_id == Snapshot.id)
+            .where(Link.id == link_id, Snapshot.content_hash == content_hash)
+            # PostgreSQL: a removal of the link (which locks it FOR UPDATE) waits for this,
+            # or this for it, so images are never attached to a snapshot being removed.
+            .with_for_update(key_share=True, of=Link)
+        )
+        try:
+            with self.engine.begin() as conn:
+                snapshot_id = conn.execute(current).scalar()
+                if snapshot_id is None or not self._attach(conn, snapshot_id, images):
+                    return None
+                return int(snapshot_id)
+        except IntegrityError:
+            # Its snapshot went between the look and the insert: the images, rolled back
+            # with it, would have shown nothing.
+            with self.engine.connect() as conn:
+                if conn.execute(current).scalar() is None:
+                    return None
+            raise
 
     def attach_to_snapshot(self, snapshot_id: int, images: FigureImages) -> bool:
         """Stores the new images and links them to the snapshot, writing each figure's
         SHA-256 into its structured copy (None where the image was skipped). False when the
-        snapshot has no structured copy this version can read."""
-        with self.engine.begin() as conn:
-            return self._attach(conn, snapshot_id, images)
+        snapshot has no structured copy this version can read, or is gone (its link was
+        removed meanwhile)."""
+        try:
+            with self.engine.begin() as conn:
+                return self._attach(conn, snapshot_id, images)
+        except IntegrityError:
+            with self.engine.connect() as conn:
+                gone = conn.execute(select(Snapshot.id).where(Snapshot.id == snapshot_id))
+                if gone.scalar() is None:
+                    return False
+            raise
 
     def _attach(self, conn: Connection, snapshot_id: int, images: FigureImages) -> bool:
         stored = conn.execute(select(Snapshot.document).where(Snapshot.id == snapshot_id)).scalar()

@@ -1,20 +1,23 @@
 """Links and their snapshots: importing links, choosing what to fetch, and recording what
 each fetch brought (a new snapshot, an unchanged copy, a failure, an inconclusive check) with
-its check.
+its check. A link removed while it was being fetched (archiver/curation.py) gets nothing
+recorded: each write raises LinkGone instead, and the run goes on.
 
-About 450 lines on purpose: every write of a fetch's result goes through `_recorded`, which
+About 500 lines on purpose: every write of a fetch's result goes through `_recorded`, which
 the work queue's store (archiver/queue.py) overrides so that a result and the link's release
 from the queue commit together; split over several classes, that one override would have to
 follow each of them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, or_, select, update
+from sqlalchemy.exc import IntegrityError, NoResultFound
 from sqlalchemy.orm import Session
 
 from archiver._engine import Database
@@ -48,7 +51,16 @@ from archiver.records import (
 )
 from archiver.rot import RotPolicy
 
-__all__ = ["Links", "Reextracted", "StoredBody"]
+__all__ = ["LinkGone", "Links", "Reextracted", "StoredBody"]
+
+
+class LinkGone(LookupError):
+    """The link was removed while it was being fetched: its result is recorded nowhere, so
+    a run finishing after the removal cannot bring it back."""
+
+    def __init__(self, link_id: int) -> None:
+        super().__init__(f"link {link_id} was removed meanwhile")
+        self.link_id = link_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +122,7 @@ class Links(Database):
                     title=spec.title,
                     section=spec.section,
                     tags=list(spec.tags),
+                    note=spec.note,
                     source=spec.source,
                     source_line=spec.line,
                     position=position,
@@ -152,7 +165,7 @@ class Links(Database):
         per archived page, and the unit of work cost several times the SQL itself.
         """
         now = utcnow()
-        with self.engine.begin() as conn:
+        with self._unless_removed(link_id), self.engine.begin() as conn:
             current = conn.execute(CURRENT_COPY, {"link_id_": link_id}).one()
             previous_hash = current.content_hash
             if previous_hash is None and current.status == LinkStatus.UNSUPPORTED:
@@ -209,19 +222,36 @@ class Links(Database):
     def record_unchanged(self, link_id: int, http_status: int | None) -> None:
         """A re-check that found the current copy unchanged (a 304, or the same bytes): no
         new snapshot, no extraction; a check in the history, and the link is ok again."""
-        self.record_unchanged_many([(link_id, http_status)])
+        if self.record_unchanged_many([(link_id, http_status)]):
+            raise LinkGone(link_id)
 
-    def record_unchanged_many(self, results: Sequence[tuple[int, int | None]]) -> None:
-        """record_unchanged for several links, (link id, HTTP status) each, in one commit."""
+    def record_unchanged_many(self, results: Sequence[tuple[int, int | None]]) -> set[int]:
+        """record_unchanged for several links, (link id, HTTP status) each, in one commit.
+        Returns the links removed meanwhile, for which nothing was recorded."""
         now = utcnow()
-        params = [
-            {"link_id_": link_id, "http_status_": http_status, "now_": now}
-            for link_id, http_status in results
-        ]
-        with self.engine.begin() as conn:
-            conn.execute(CHECK_UNCHANGED, params)
-            conn.execute(MARK_UNCHANGED, params)
-            self._recorded(conn, [link_id for link_id, _ in results])
+        statuses = dict(results)
+        for attempt in (1, 2):
+            try:
+                with self.engine.begin() as conn:
+                    present = self._present(conn, list(statuses))
+                    params = [
+                        {"link_id_": link_id, "http_status_": http_status, "now_": now}
+                        for link_id, http_status in statuses.items()
+                        if link_id in present
+                    ]
+                    if params:
+                        # Both statements only touch links that exist: a removed link gets
+                        # no check (the insert selects from links) and no update.
+                        conn.execute(CHECK_UNCHANGED, params)
+                        conn.execute(MARK_UNCHANGED, params)
+                    self._recorded(conn, list(statuses))
+                return set(statuses) - present
+            except IntegrityError:
+                # A link removed between the look and the insert (PostgreSQL reads each
+                # statement afresh): look again, once.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def record_failure(
         self,
@@ -246,7 +276,7 @@ class Links(Database):
                 link_id, f"{error} (counted once for its host)", http_status
             )
         now = utcnow()
-        with self.session() as session:
+        with self._unless_removed(link_id), self.session() as session:
             link = session.get_one(Link, link_id)
             if (
                 status is LinkStatus.DEAD
@@ -317,7 +347,7 @@ class Links(Database):
         a further link of a host already counted in this run): kept in the history, counted
         toward nothing; the link keeps its status, and stays due for its next check."""
         now = utcnow()
-        with self.session() as session:
+        with self._unless_removed(link_id), self.session() as session:
             link = session.get_one(Link, link_id)
             session.add(
                 Check(
@@ -421,6 +451,28 @@ class Links(Database):
                     [{"snapshot_id_": snapshot_id} for snapshot_id in skipped],
                 )
         return done
+
+    @contextmanager
+    def _unless_removed(self, link_id: int) -> Iterator[None]:
+        """Around a result's transaction: the errors a write meets when its link was removed
+        meanwhile (no row to read, a foreign key to nothing) become LinkGone once the
+        transaction is rolled back; any other error stays what it is."""
+        try:
+            yield
+        except (NoResultFound, IntegrityError):
+            with self.engine.connect() as conn:
+                if self._present(conn, [link_id]):
+                    raise
+            raise LinkGone(link_id) from None
+
+    @staticmethod
+    def _present(conn: Connection, link_ids: Sequence[int]) -> set[int]:
+        """Those of these links that exist."""
+        found: set[int] = set()
+        for start in range(0, len(link_ids), 500):
+            chunk = list(link_ids[start : start + 500])
+            found.update(conn.execute(select(Link.id).where(Link.id.in_(chunk))).scalars())
+        return found
 
     def _recorded(self, conn: Connection, link_ids: Sequence[int]) -> None:
         """Runs in the transaction that records these links' results. The work queue's store

@@ -227,3 +227,52 @@ class SnapshotImage(Base):
     # SHA-256 of the figure's absolute URL: URLs can be longer than an index entry may be.
     src_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     sha256: Mapped[str] = mapped_column(ForeignKey("images.sha256"))
+
+
+class OwnerPassword(Base):
+    """The one owner's password (issue 11: sign-in): a single row, id 1, holding only an
+    argon2id hash. The stamp is random and new with every password; a session carries it, so
+    changing the password signs every existing session out."""
+
+    __tablename__ = "owner_password"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    session_stamp: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """An API token for `Authorization: Bearer`: only the SHA-256 of the token is kept (the
+    token is random, so a fast hash is enough and a lookup by it is an index probe)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInFailure(Base):
+    """A sign-in attempt of one client that did not succeed (yet): kept in the database so
+    the limit holds across every web process; rows older than the window are deleted."""
+
+    __tablename__ = "signin_failures"
+    __table_args__ = (Index("ix_signin_failures_client_at", "client", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AppSecret(Base):
+    """Secrets linkvault makes for itself once (the session-signing key when
+    LINKVAULT_SECRET_KEY is unset), so restarts and every web process agree on them."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

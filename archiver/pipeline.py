@@ -27,7 +27,7 @@ from archiver.config import FetchConfig
 from archiver.document import Document, DocumentError
 from archiver.fetch import Fetcher, FetchResult, Outcome, check_url_allowed
 from archiver.images import ImageStore, fetch_figures, figure_urls
-from archiver.links import Links
+from archiver.links import LinkGone, Links
 from archiver.models import LinkStatus, host_of
 from archiver.outage import OutageWatch
 from archiver.records import LinkTask, StoredPage, compress
@@ -54,6 +54,8 @@ class LinkDone:
     changed: bool
     # Recorded as an inconclusive check: the network looked down (archiver/outage.py).
     inconclusive: bool = False
+    # The link was removed while it was fetched: nothing was recorded (status: as before).
+    removed: bool = False
 
 
 @dataclass(slots=True)
@@ -83,6 +85,13 @@ class RunState:
     watch: OutageWatch
     failures: dict[str, str] = field(default_factory=dict)
     hand_back: bool = False
+
+
+def _outcome(done: LinkDone) -> str:
+    """What a run counts the link under: its status, or how it ended without one."""
+    if done.removed:
+        return "removed"
+    return "inconclusive" if done.inconclusive else done.status.value
 
 
 def _host_level(result: FetchResult) -> bool:
@@ -192,7 +201,7 @@ class Pipeline:
                 except NetworkDown:
                     summary.not_tried += 1
                     return
-                summary.counts["inconclusive" if done.inconclusive else done.status.value] += 1
+                summary.counts[_outcome(done)] += 1
                 if done.changed:
                     summary.changed_ids.append(done.link_id)
                 if self._on_done is not None:
@@ -222,33 +231,49 @@ class Pipeline:
         # SQLite writes may wait on another process's lock; a thread keeps the loop (and with
         # it every fetch's timeout) running meanwhile. One thread: one writer.
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkvault-db")
-        self._unchanged: WriteBatch[tuple[int, int | None]] = WriteBatch(
-            lambda results: self._in_db(self._links.record_unchanged_many, results)
-        )
+        self._unchanged: WriteBatch[tuple[int, int | None]] = WriteBatch(self._write_unchanged)
+        self._removed: set[int] = set()  # links removed before their unchanged check was stored
         # Bounds the bodies held in memory: fetched pages waiting for a worker count too.
         in_flight = asyncio.Semaphore(self._config.concurrency + 2 * self._workers)
         try:
             async with Fetcher(self._config) as fetcher:
 
                 async def archive(task: LinkTask, state: RunState | None) -> LinkDone:
-                    async with in_flight:
-                        if state is not None and state.watch.down:
-                            raise NetworkDown(state.watch.message())  # not fetched at all
-                        done = await self._archive_one(fetcher, task, state)
-                    if isinstance(done, LinkDone):
-                        return done
-                    assert state is not None
-                    # Waited for outside the slot: the verdict needs other links to finish.
-                    down = await state.watch.decided()
-                    if down and state.hand_back:
-                        raise NetworkDown(state.watch.message())
-                    return await self._record_failure(task, done, state, inconclusive=down)
+                    try:
+                        return await self._archive_task(fetcher, in_flight, task, state)
+                    except LinkGone:
+                        # Removed while it was fetched: recorded nowhere, so not brought back.
+                        status = LinkStatus(task.status or LinkStatus.PENDING)
+                        return LinkDone(task.id, task.url, status, None, False, removed=True)
 
                 yield archive
         finally:
             self._db.shutdown(wait=True)
             if own_executor:
                 self._pool.shutdown(wait=True, cancel_futures=True)
+
+    async def _archive_task(
+        self,
+        fetcher: Fetcher,
+        in_flight: asyncio.Semaphore,
+        task: LinkTask,
+        state: RunState | None,
+    ) -> LinkDone:
+        async with in_flight:
+            if state is not None and state.watch.down:
+                raise NetworkDown(state.watch.message())  # not fetched at all
+            done = await self._archive_one(fetcher, task, state)
+        if isinstance(done, LinkDone):
+            return done
+        assert state is not None
+        # Waited for outside the slot: the verdict needs other links to finish.
+        down = await state.watch.decided()
+        if down and state.hand_back:
+            raise NetworkDown(state.watch.message())
+        return await self._record_failure(task, done, state, inconclusive=down)
+
+    async def _write_unchanged(self, results: list[tuple[int, int | None]]) -> None:
+        self._removed.update(await self._in_db(self._links.record_unchanged_many, results))
 
     async def _in_db(self, func: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db, func, *args)
@@ -322,6 +347,8 @@ class Pipeline:
             # A 304, or a server that ignores validators but sent the same bytes: the copy
             # stands, and extraction (the costly part) is skipped.
             await self._unchanged.add((task.id, result.http_status))
+            if task.id in self._removed:
+                raise LinkGone(task.id)
             return LinkDone(task.id, task.url, LinkStatus.OK, None, False)
         try:
             page = await self._extract(result)

@@ -346,7 +346,9 @@ class WorkQueue:
 
     def renew(self, link_ids: Sequence[int]) -> set[int]:
         """Extends this worker's leases on these links; returns those it no longer holds
-        (it stalled past a lease and another worker claimed the link)."""
+        (it stalled past a lease and another worker claimed the link). A link removed
+        meanwhile is not among them: nobody holds it, and its result will be recorded
+        nowhere (archiver/links.py, LinkGone)."""
         held: set[int] = set()
         with self.engine.begin() as conn:
             now = _now(conn)
@@ -358,7 +360,10 @@ class WorkQueue:
                     .returning(Link.id)
                 )
                 held.update(result.scalars())
-        return set(link_ids) - held
+            lost: set[int] = set()
+            for chunk in _chunks(sorted(set(link_ids) - held)):
+                lost.update(conn.execute(select(Link.id).where(Link.id.in_(chunk))).scalars())
+        return lost
 
     def finish(self, conn: Connection, link_ids: Sequence[int]) -> None:
         """Takes these links off the queue, in the transaction that stored their results;

@@ -35,7 +35,8 @@ class LinkSpec:
     section: str | None  # nearest heading (markdown) / folder path "A / B" (bookmarks)
     source: str  # file path as given, "-" for stdin, "<args>" for command line URLs
     line: int | None  # 1-based line in the source
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # cleaned by archiver.tagging (lenient_tags)
+    note: str | None = None  # a bookmark's description (<DD>)
 
 
 @dataclass(frozen=True, slots=True)

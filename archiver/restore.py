@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from archiver._linklist import clean_note
 from archiver._sniff import image_type
 from archiver.document import Document, DocumentError
 from archiver.export import EXPORT_FORMAT, EXPORT_VERSION
@@ -28,6 +29,7 @@ from archiver.images import src_hash
 from archiver.models import Check, Image, Link, LinkStatus, Snapshot, SnapshotImage, utcnow
 from archiver.records import compress
 from archiver.store import Store
+from archiver.tagging import lenient_tags
 from archiver.urls import normalize_url
 
 _SNIFF_BYTES = 512
@@ -157,7 +159,10 @@ def _restore_link(
         normalized_url=normalized,
         title=item.get("title"),
         section=item.get("section"),
-        tags=list(item.get("tags") or []),
+        # What the owner set: the tags by the one rule (a backup is input like any other),
+        # the note as an import keeps one.
+        tags=list(lenient_tags(_items(item.get("tags")))),
+        note=clean_note(_text(item["note"])) if item.get("note") is not None else None,
         source=item.get("source"),
         source_line=item.get("source_line"),
         position=None if position is None else int(position) + offset,
@@ -277,6 +282,14 @@ def _document(link: Link, item: Mapping[str, Any], report: RestoreReport) -> str
 
 def _version(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _items(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return value
 
 
 def _text(value: Any) -> str:

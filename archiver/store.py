@@ -2,8 +2,10 @@
 
 `Store` owns the engine and hands out its parts, each with one job: `links` (import, what to
 fetch, recording results: archiver/links.py), `runs` (runs and status reports:
-archiver/runs.py), `index_bookkeeping` (archiver/index_bookkeeping.py) and `images` (the
-archived figures: archiver/images.py).
+archiver/runs.py), `index_bookkeeping` (archiver/index_bookkeeping.py), `images` (the
+archived figures: archiver/images.py), `curation` (edits and removals by the owner:
+archiver/curation.py) and `accounts` (the owner's password, API tokens, sign-in failures:
+archiver/accounts.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from archiver._engine import Database
+from archiver.accounts import Accounts
+from archiver.curation import Curation
 from archiver.images import ImageStore
 from archiver.index_bookkeeping import IndexBookkeeping
 from archiver.links import Links
@@ -31,6 +35,8 @@ class Store(Database):
         self.runs = Runs(engine)
         self.index_bookkeeping = IndexBookkeeping(engine)
         self.images = ImageStore(engine)
+        self.accounts = Accounts(engine)
+        self.curation = Curation(engine)
 
     @property
     def rot(self) -> RotPolicy:

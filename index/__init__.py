@@ -8,12 +8,14 @@ full-text search (index/postgres/) underneath; nothing backend-specific leaks ou
     page = idx.search(SearchQuery("python internals"))
 
 At this level live what both backends share: the records and results (_types.py), the errors
-(_errors.py), the one query grammar (_syntax.py), the parameter limits (_request.py), snippet
+(_errors.py), the one query grammar (_syntax.py; tag_key and tag_query: how a tag is matched
+and the query that finds it), the parameter limits (_request.py), snippet
 text (_text.py) and the backend protocol (backend.py). The query language is documented in
 docs/user-guide.md; limits and design notes in index/README.md.
 """
 
 from index._errors import IndexLocked, IndexUnavailable, QueryError, SearchBusy
+from index._syntax import tag_key, tag_query
 from index._types import IndexRecord, SearchHit, SearchPage, SearchQuery
 from index.backend import (
     BACKENDS,
@@ -44,4 +46,6 @@ __all__ = [
     "SearchIndex",
     "SearchPage",
     "SearchQuery",
+    "tag_key",
+    "tag_query",
 ]

@@ -12,7 +12,7 @@ MAX_PER_PAGE = 100
 MAX_WINDOW = 10_000
 MAX_FRAGMENTS = 5
 SNIPPET_CHARS = (40, 2000)
-FACETS = ("section", "domain")
+FACETS = ("section", "domain", "tag")
 SUGGEST_BELOW = 3
 
 
@@ -44,7 +44,7 @@ def check(sq: SearchQuery) -> None:
     start, end = as_utc(sq.date_from), as_utc(sq.date_to)
     if start is not None and end is not None and start > end:
         raise QueryError("date_from is after date_to.")
-    for name, value in (("section", sq.section), ("domain", sq.domain)):
+    for name, value in (("section", sq.section), ("domain", sq.domain), ("tag", sq.tag)):
         # Lone surrogates (undecodable bytes of a command-line argument) cannot be encoded,
         # so they cannot be looked up, and the filter could not match anything anyway.
         if value and not _encodable(value):

@@ -17,19 +17,23 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 from index._errors import QueryError
 
 MAX_QUERY_CHARS = 500
-# Leaf clauses after parsing; every plain word is two (title and text).
-MAX_CLAUSES = 64
+# Leaf clauses after parsing; every plain word is three (title, text and note): about 32 words.
+MAX_CLAUSES = 96
+# What a word or phrase without a field searches.
+DEFAULT_FIELD_COUNT = 3
 MIN_PREFIX_CHARS = 3
 MAX_PREFIX_EXPANSIONS = 300
 
-Field = Literal["title", "text", "section", "domain"] | None
+Field = Literal["title", "text", "section", "domain", "tag"] | None
+# Fields whose value is one whole label, matched exactly (no words, stems or prefixes).
+LABEL_FIELDS = ("domain", "tag")
 
 # Control and format characters (NUL, bidi overrides, zero-width) are never part of a word,
 # nor are lone surrogates (undecodable bytes of a command-line argument): the index cannot
@@ -39,8 +43,10 @@ _CONTROL = re.compile(
 )
 # One definition of a word for every backend (Whoosh's word pattern without "*").
 WORD = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)
-_FIELD = re.compile(r"(title|text|section|domain):")
+_FIELD = re.compile(r"(title|text|section|domain|tag):")
 _OPERATORS = {"AND", "OR", "NOT"}
+# A tag that needs no quotes after "tag:": nothing the tokenizer would end a chunk at.
+_BARE_TAG = re.compile(r'[^\s()"]+')
 # Parentheses nested deeper than this are not syntax (the parser recurses per level).
 MAX_DEPTH = 32
 
@@ -52,6 +58,29 @@ def clean(text: str) -> str:
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"The query is too long: at most {MAX_QUERY_CHARS} characters, please.")
     return text
+
+
+def tag_key(tag: str) -> str:
+    """What a tag is matched and counted by, on every backend, in records and in queries:
+    case and spacing do not matter ("CPython  Internals" is "cpython internals"). A double
+    quote counts as a space, so every tag can be written in a query as tag:"...".
+    """
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", tag)).replace('"', " ")
+    return " ".join(text.split()).lower()
+
+
+def tag_keys(tags: Iterable[str]) -> list[str]:
+    """The distinct keys of ``tags``, in order, without empty ones."""
+    return list(dict.fromkeys(key for key in map(tag_key, tags) if key))
+
+
+def tag_query(tag: str) -> str:
+    """The query that finds the pages with ``tag``: tag:name, quoted when it has spaces,
+    parentheses or quotes (keys are lower case, so never an operator)."""
+    key = tag_key(tag)
+    if _BARE_TAG.fullmatch(key):
+        return f"tag:{key}"
+    return f'tag:"{key}"'
 
 
 # -- the tree -------------------------------------------------------------------------------
@@ -121,8 +150,9 @@ def positive_leaves(node: Node | None) -> Iterator[Leaf]:
 
 
 def clauses(node: Node | None) -> int:
-    """Leaf clauses as the limit counts them: a leaf without a field is two (title, text)."""
-    return sum(2 if leaf.field is None else 1 for leaf in leaves(node))
+    """Leaf clauses as the limit counts them: a leaf without a field is three (title, text,
+    note)."""
+    return sum(DEFAULT_FIELD_COUNT if leaf.field is None else 1 for leaf in leaves(node))
 
 
 def check_clauses(node: Node | None) -> None:
@@ -327,10 +357,14 @@ def _words(
     raw: str, start: int, field: Field, any_word: bool = False, check_prefix: bool = True
 ) -> Node | None:
     """One space-free chunk of the query: a term, a prefix, or several words that must all
-    be there ("x-ray", "foo:bar"; any of them in any_word mode, as on Whoosh)."""
+    be there ("x-ray", "foo:bar"; any of them in any_word mode, as on Whoosh). For domain:
+    and tag: the whole chunk (or quoted text) is one value."""
     if field == "domain":
         value = raw.strip().lower()
         return Term(value, "domain", start=start, end=start + len(raw)) if value else None
+    if field == "tag":
+        value = tag_key(raw)
+        return Term(value, "tag", start=start, end=start + len(raw)) if value else None
     if raw.endswith("*") and (stem := WORD.fullmatch(raw[:-1])):
         if check_prefix and len(stem.group()) < MIN_PREFIX_CHARS:
             raise QueryError(
@@ -349,7 +383,7 @@ def _words(
 
 
 def _phrase(raw: str, start: int, field: Field) -> Node | None:
-    if field == "domain":
+    if field in LABEL_FIELDS:
         return _words(raw, start, field)
     found = list(WORD.finditer(raw))
     if len(found) == 1:

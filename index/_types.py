@@ -3,7 +3,7 @@ _errors.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Literal, Self
@@ -24,6 +24,10 @@ class IndexRecord:
     published: datetime | None
     # Opaque to the index: a fingerprint of the source data, read back by indexed_versions().
     version: str = ""
+    # The user's labels, as written (matched by tag_key(): case and spacing aside).
+    tags: tuple[str, ...] = ()
+    # The user's note on the link: searched like the text, shown with the hit.
+    note: str | None = None
 
 
 @dataclass(slots=True)
@@ -35,6 +39,7 @@ class SearchQuery:
     per_page: int = 10
     section: str | None = None
     domain: str | None = None
+    tag: str | None = None  # only pages with this tag (case and spacing aside)
     # Inclusive bounds on ``date_field``; naive datetimes are taken as UTC.
     date_from: datetime | None = None
     date_to: datetime | None = None
@@ -57,6 +62,8 @@ class SearchHit:
     score: float
     archived_at: datetime | None  # timezone-aware UTC
     published: datetime | None  # timezone-aware UTC
+    tags: list[str] = field(default_factory=list)  # as written, from the index
+    note: str | None = None  # plain text: the caller escapes it
 
 
 @dataclass(slots=True)
@@ -66,7 +73,8 @@ class SearchPage:
     page: int
     per_page: int
     hits: list[SearchHit]
-    # {"section": {name: count}, "domain": {name: count}} over the whole result set.
+    # {"section": {name: count}, "domain": {name: count}, "tag": {tag_key: count}} over the
+    # whole result set.
     facets: dict[str, dict[str, int]]
     suggestion: str | None
     fallback_or: bool  # AND found nothing, so any-word matching was used

@@ -1,8 +1,8 @@
 """The `linkvault` command: a thin layer that parses arguments, calls a service, prints.
 
-One module per command group (archive, refresh, export, check and reindex, reextract, worker,
-search and status, serve and migrate); the options they share in `common`, what they print
-in `output`.
+One module per command group (archive, refresh, curate (edit and remove), export, check and
+reindex, reextract, worker, search and status, serve and migrate, passwd and token); the
+options they share in `common`, what they print in `output`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,18 @@ import sys
 import typer
 from rich.markup import escape
 
-from app.cli import archive, check, export, reextract, refresh, search, serve, worker
+from app.cli import (
+    accounts,
+    archive,
+    check,
+    curate,
+    export,
+    reextract,
+    refresh,
+    search,
+    serve,
+    worker,
+)
 from app.cli.common import err
 
 __all__ = ["cli", "main"]
@@ -28,6 +39,8 @@ cli = typer.Typer(
 # In the order `linkvault --help` lists them.
 cli.command()(archive.archive)
 cli.command()(refresh.refresh)
+cli.command()(curate.edit)
+cli.command()(curate.remove)
 cli.command()(export.export)
 cli.command(name="check")(check.check_command)
 cli.command()(worker.worker)
@@ -37,6 +50,8 @@ cli.command()(search.search)
 cli.command()(search.status)
 cli.command()(serve.serve)
 cli.command()(serve.migrate)
+cli.command()(accounts.passwd)
+cli.add_typer(accounts.token_app)
 
 
 def _interrupt_on_sigterm() -> None:
@@ -53,6 +68,7 @@ def _interrupt_on_sigterm() -> None:
 
 def main() -> None:
     from archiver.schema import SchemaOutOfDate
+    from index import IndexUnavailable
 
     _interrupt_on_sigterm()
     try:
@@ -60,3 +76,8 @@ def main() -> None:
     except SchemaOutOfDate as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(2)
+    except IndexUnavailable as exc:
+        # The index's message says what to do (`linkvault reindex` for an index made by
+        # another version, say); a traceback would bury it. Exit 1, as before.
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        sys.exit(1)

@@ -57,8 +57,9 @@ NoWait = Annotated[
     bool,
     typer.Option(
         "--no-wait",
-        help="If another archive, refresh, reextract, reindex or check --repair is writing to the "
-        "data directory, stop at once (exit 3) instead of waiting for it to finish.",
+        help="If another archive, refresh, reextract, edit, remove, reindex or check --repair is "
+        "writing to the data directory, stop at once (exit 3) instead of waiting for it to "
+        "finish.",
     ),
 ]
 BUSY_EXIT = 3

@@ -1,4 +1,5 @@
-"""`linkvault export`: the list back as markdown, everything as JSON, raw responses as WARC."""
+"""`linkvault export`: the list back as markdown, everything as JSON, raw responses as WARC,
+the links as a Netscape bookmark file."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ def export(
             "--format",
             "-f",
             help="markdown: the list back with each link's status and archived copy; json: "
-            "everything, restorable with `linkvault archive FILE`; warc: the raw responses.",
+            "everything, restorable with `linkvault archive FILE`; warc: the raw responses; "
+            "netscape: a bookmarks file for browsers and bookmark tools (sections as folders, "
+            "tags, notes).",
         ),
     ] = ExportFormat.MARKDOWN,
     output_file: Annotated[
@@ -44,8 +47,8 @@ def export(
     ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Write the archive out: for a list maintainer (markdown), a backup (json), or other
-    archive tools (warc)."""
+    """Write the archive out: for a list maintainer (markdown), a backup (json), other
+    archive tools (warc), or browsers and bookmark tools (netscape)."""
     vault = Vault(settings_from(data_dir=data_dir))
     try:
         exported = export_archive(vault, format_, output_file, base_url)

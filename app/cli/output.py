@@ -56,7 +56,7 @@ class ArchiveProgress:
         return " ".join(parts)
 
     def advance(self, done: LinkDone) -> None:
-        self._counts[done.status.value] += 1
+        self._counts["removed" if done.removed else done.status.value] += 1
         self._progress.update(self._task, advance=1, counts=self._describe())
 
     def __enter__(self) -> ArchiveProgress:
@@ -115,6 +115,8 @@ def print_summary(
             table.add_row(f"[{style}]{status.value}[/]", str(summary.counts[status.value]))
     if summary.counts["inconclusive"]:
         table.add_row("[yellow]inconclusive[/]", str(summary.counts["inconclusive"]))
+    if summary.counts["removed"]:  # removed while they were fetched: nothing stored
+        table.add_row("[dim]removed[/]", str(summary.counts["removed"]))
     table.add_row("total", str(summary.total))
     console.print(table)
     problems = store.runs.problem_links(link_ids)
@@ -159,6 +161,8 @@ def search_json(page: SearchPage) -> dict[str, Any]:
                 "status": hit.status,
                 "score": hit.score,
                 "archived_at": _iso(hit.archived_at),
+                "tags": hit.tags,
+                "note": hit.note,
             }
             for hit in page.hits
         ],
@@ -194,6 +198,10 @@ def print_search(console: Console, page: SearchPage) -> None:
         badge = "" if hit.status == "ok" else f" [red]\\[{hit.status}][/]"
         console.print(f"[bold]{number}. {escape(hit.title)}[/]{badge}")
         console.print(f"   [blue]{escape(hit.url)}[/]")
+        if hit.tags:
+            console.print(
+                "   [dim]tags:[/] " + ", ".join(f"[cyan]{escape(t)}[/]" for t in hit.tags)
+            )
         if hit.snippet:
             console.print("   " + _snippet_markup(hit.snippet))
         console.print()

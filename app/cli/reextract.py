@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.cli.common import DataDir, NoWait, Workers, err, fail, settings_from, writing
-from app.services.archiving import UnknownLinks, link_ids_for
+from app.services.linkrefs import UnknownLinks, link_ids_for
 from app.services.reextracting import (
     Outcome,
     ReextractSummary,

@@ -20,13 +20,8 @@ from app.cli.common import (
     writing,
 )
 from app.durations import format_duration, parse_duration
-from app.services.archiving import (
-    Queued,
-    UnknownLinks,
-    link_ids_for,
-    refresh_or_queue,
-    tasks_to_refresh,
-)
+from app.services.archiving import Queued, refresh_or_queue, tasks_to_refresh
+from app.services.linkrefs import UnknownLinks, link_ids_for
 from app.services.vault import Vault
 from archiver.models import LinkStatus
 from archiver.pipeline import LinkDone

@@ -14,13 +14,16 @@ from app.services.vault import Vault
 
 
 def search(
-    query: Annotated[str, typer.Argument(help='Words, "phrases", -exclusions, title:, section:.')],
+    query: Annotated[
+        str, typer.Argument(help='Words, "phrases", -exclusions, title:, section:, tag:.')
+    ],
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, max=1000, help="Hits to show.")
     ] = 10,
     page: Annotated[int, typer.Option(min=1, help="Page of results.")] = 1,
     section: Annotated[str | None, typer.Option(help="Only this section.")] = None,
     domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only pages with this tag.")] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON, as the API returns.")
     ] = False,
@@ -31,7 +34,9 @@ def search(
 
     vault = Vault(settings_from(data_dir=data_dir))
     try:
-        request = SearchQuery(text=query, page=page, per_page=limit, section=section, domain=domain)
+        request = SearchQuery(
+            text=query, page=page, per_page=limit, section=section, domain=domain, tag=tag
+        )
         result = vault.index.search(request)
     except QueryError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")

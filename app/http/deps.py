@@ -1,8 +1,8 @@
-"""Request dependencies: settings, a database session, the index and the write token."""
+"""Request dependencies: settings, a database session, the index, the accounts, and who may
+write (`WriterDep`)."""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -10,7 +10,9 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.http.auth import BEARER_CHALLENGE, Caller, account_service, caller_of
 from app.http.jobs import ArchiveJobs
+from app.services.accounts import AccountService
 from app.services.vault import Vault
 from app.settings import Settings
 from index import SearchBackend
@@ -41,29 +43,41 @@ def get_index(vault: Annotated[Vault, Depends(get_vault)]) -> SearchBackend:
     return vault.index
 
 
+def get_accounts(request: Request) -> AccountService:
+    return account_service(request.app)
+
+
+# Declared for the OpenAPI schema (the docs' "Authorize" button); the token itself is checked
+# once per request by app/http/auth.py, whatever the route.
 _bearer = HTTPBearer(
     auto_error=False,
-    description="The value of LINKVAULT_API_TOKEN; write routes are off when it is unset.",
+    description="An API token (`linkvault token create NAME`) or LINKVAULT_API_TOKEN.",
+)
+
+NOTHING_SET_UP = (
+    "write API is disabled: no password or API token is set up; run `linkvault passwd` "
+    "(then sign in at /signin) or `linkvault token create NAME`, or set LINKVAULT_API_TOKEN"
 )
 
 
-def require_token(
-    settings: Annotated[Settings, Depends(get_settings)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """Write routes: 403 when no token is configured, 401 unless the bearer token matches."""
-    if not settings.api_token:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, "write API is disabled: set LINKVAULT_API_TOKEN"
-        )
-    given = credentials.credentials if credentials is not None else ""
-    # Constant time, so the token cannot be guessed a byte at a time from response timings.
-    if not hmac.compare_digest(given.encode(), settings.api_token.encode()):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing or wrong bearer token",
-            headers={"WWW-Authenticate": 'Bearer realm="linkvault"'},
-        )
+def require_writer(
+    request: Request,
+    accounts: Annotated[AccountService, Depends(get_accounts)],
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """Write routes and forms: the signed-in owner, or a valid API token. 403 saying how to
+    set one up when there is none at all; 401 otherwise."""
+    caller = caller_of(request)
+    if caller is not None:
+        return caller
+    if not accounts.anything_set_up():
+        raise HTTPException(status.HTTP_403_FORBIDDEN, NOTHING_SET_UP)
+    message = (
+        "missing or wrong bearer token"
+        if request.url.path.startswith("/api/")
+        else "Sign in to change the archive."
+    )
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers=BEARER_CHALLENGE)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -71,4 +85,5 @@ VaultDep = Annotated[Vault, Depends(get_vault)]
 JobsDep = Annotated[ArchiveJobs, Depends(get_jobs)]
 SessionDep = Annotated[Session, Depends(get_session)]
 IndexDep = Annotated[SearchBackend, Depends(get_index)]
-TokenDep = Annotated[None, Depends(require_token)]
+AccountsDep = Annotated[AccountService, Depends(get_accounts)]
+WriterDep = Annotated[Caller, Depends(require_writer)]

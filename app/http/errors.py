@@ -27,7 +27,7 @@ def wants_html(request: Request) -> bool:
     path = request.url.path
     if path.startswith(_JSON_PREFIXES):
         return False
-    if path == "/" or path.startswith("/links/"):
+    if path in ("/", "/signin", "/signout") or path.startswith("/links/"):
         return True
     return "text/html" in request.headers.get("accept", "")
 
@@ -44,6 +44,19 @@ def _page(request: Request, code: int, message: str) -> Response:
         },
         status_code=code,
     )
+
+
+def error_response(
+    request: Request, code: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """The error as a page for browsers, as JSON `{"detail": message}` for the API."""
+    response = (
+        _page(request, code, message)
+        if wants_html(request)
+        else JSONResponse({"detail": message}, status_code=code)
+    )
+    response.headers.update(headers or {})
+    return response
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -83,12 +96,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 def _unavailable(request: Request, message: str, retry_after: int) -> Response:
-    headers = {"Retry-After": str(retry_after)}
-    if wants_html(request):
-        response = _page(request, 503, message)
-        response.headers.update(headers)
-        return response
-    return JSONResponse({"detail": message}, status_code=503, headers=headers)
+    return error_response(request, 503, message, {"Retry-After": str(retry_after)})
 
 
 async def index_unavailable(request: Request, exc: Exception) -> Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -41,9 +41,22 @@ def serve(host: str = "127.0.0.1", port: int = 8000, settings: Settings | None =
         workers=settings.web_workers,
         # The default "Server: uvicorn" header says nothing a user needs.
         server_header=False,
-        proxy_headers=False,
         log_level="info",
+        **proxy_options(settings),
     )
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's handling of X-Forwarded-Proto and X-Forwarded-For: believed only from
+    LINKVAULT_TRUSTED_PROXIES, so the request's scheme (the session cookie is Secure over
+    https) and client address (the sign-in limit counts per client) are the real ones.
+
+    Off without trusted proxies: uvicorn's own default would trust 127.0.0.1, and anything
+    on this machine (another user's process, a local forwarder) could then claim https or
+    any client address."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
 
 
 def worker_app() -> FastAPI:

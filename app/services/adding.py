@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from app.services.curation import edit_link
 from app.services.vault import Vault
-from archiver import LinkSpec, clean_text
+from archiver import KEEP, InvalidTag, LinkSpec, clean_tags, clean_text, split_tags
 from archiver.urls import is_http_url, normalize_url
 
 # The first http(s) URL in shared text: Android's share sheet sends "Title https://…" as
@@ -76,9 +77,9 @@ def form_from_values(values: Mapping[str, str], *, strict: bool) -> AddForm:
     elif not is_http_url(form.url):
         errors["url"] = "Only http:// and https:// addresses can be archived."
     try:
-        tag_list = tuple(parse_tags(form.tags))
-    except ValueError as exc:
-        errors["tags"] = str(exc)
+        tag_list = tuple(clean_tags(split_tags(form.tags)))
+    except InvalidTag as exc:
+        errors["tags"] = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
         tag_list = ()
     if errors:
         raise AddRefused(form, errors)
@@ -90,3 +91,38 @@ def form_from_values(values: Mapping[str, str], *, strict: bool) -> AddForm:
         note=form.note,
         tag_list=tag_list,
     )
+
+
+def add_link(vault: Vault, form: AddForm) -> Added:
+    """Stores the link of a checked form (form_from_values(strict=True)).
+
+    A new link gets everything the form says. A link already in the archive keeps what it
+    has: the form's tags are added to its own, and its title, section and note are set only
+    where it had none, so adding a page twice never loses an edit.
+    """
+    spec = LinkSpec(
+        url=form.url,
+        normalized_url=normalize_url(form.url),
+        title=form.title or None,
+        section=form.section or None,
+        source=SOURCE,
+        line=None,
+        tags=form.tag_list,
+        note=form.note or None,
+    )
+    counts = vault.import_links([spec])
+    link_id = counts.link_ids[0]
+    if counts.new:
+        return Added(link_id=link_id, new=True)
+    existing = vault.store.curation.describe([link_id])
+    if existing:
+        link = existing[0]
+        edit_link(
+            vault,
+            link_id,
+            title=form.title if form.title and not link.title else KEEP,
+            section=form.section if form.section and not link.section else KEEP,
+            note=form.note if form.note and not link.note else KEEP,
+            add_tags=form.tag_list,
+        )
+    return Added(link_id=link_id, new=False)

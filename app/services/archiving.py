@@ -10,15 +10,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from app.services.vault import Vault
 from archiver import LinkTask
-from archiver.models import Link
 from archiver.pipeline import LinkDone, RunSummary
 from archiver.queue import ARCHIVE, REFRESH, QueueCounts, enqueue, queue_counts
 from archiver.refresh import RefreshSelection, refresh_tasks
-from archiver.urls import normalize_url
 
 OnDone = Callable[[LinkDone], None]
 # Entered around a run here (never when the links are queued) with the links to run; gives
@@ -85,32 +81,3 @@ def _run_or_queue(
 @contextlib.contextmanager
 def _unwatched(tasks: Sequence[LinkTask]) -> Iterator[OnDone | None]:
     yield None
-
-
-class UnknownLinks(ValueError):
-    """URLs asked for that the archive does not hold."""
-
-    def __init__(self, urls: Sequence[str]) -> None:
-        super().__init__(", ".join(urls))
-        self.urls = list(urls)
-
-
-def link_ids_for(vault: Vault, urls: Sequence[str]) -> list[int]:
-    """The ids of the links archived under these URLs (normalised as archive does);
-    UnknownLinks names those the archive does not hold."""
-    ids: list[int] = []
-    unknown: list[str] = []
-    with vault.store.session() as session:
-        for url in urls:
-            try:
-                normalized = normalize_url(url.strip())
-            except ValueError:
-                normalized = url.strip()
-            found = session.scalar(select(Link.id).where(Link.normalized_url == normalized))
-            if found is None:
-                unknown.append(url)
-            else:
-                ids.append(found)
-    if unknown:
-        raise UnknownLinks(unknown)
-    return ids

@@ -1,7 +1,8 @@
 """Exporting the archive: the list back as markdown (for a list maintainer), everything as
 JSON (a backup `linkvault archive FILE` restores), the raw responses as WARC (for other
-archive tools). A file is written beside its target and renamed over it, so a failed export
-never leaves half a file where a good one was."""
+archive tools), the links as a Netscape bookmark file (for browsers and bookmark tools). A
+file is written beside its target and renamed over it, so a failed export never leaves half
+a file where a good one was."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import IO
 
 from app.services.vault import Vault
 from archiver.export import write_json, write_markdown
+from archiver.netscape import write_netscape
 from archiver.urls import is_http_url
 from archiver.warc import write_warc
 
@@ -25,6 +27,7 @@ class ExportFormat(StrEnum):
     MARKDOWN = "markdown"
     JSON = "json"
     WARC = "warc"
+    NETSCAPE = "netscape"
 
 
 class ExportRefused(ValueError):
@@ -57,6 +60,8 @@ def export(
         if format_ is ExportFormat.JSON:
             count = write_json(store, out)
             what = f"{count} links"
+        elif format_ is ExportFormat.NETSCAPE:
+            what = f"{write_netscape(store, out)} bookmarks"
         else:
             counts = write_markdown(store, out, base_url)
             dead = counts.get("dead", 0)

@@ -41,13 +41,26 @@ def _record_fields(link: Link, snapshot: Snapshot) -> dict[str, Any]:
         "status": link.status,
         "archived_at": link.archived_at,
         "published": as_datetime(snapshot.published),
+        # The user's own: an edit changes the version, so the index follows it.
+        "tags": tuple(link.tags or ()),
+        "note": link.note or None,
     }
 
 
+# Fields that count in a version only when set: a link without tags or a note keeps the
+# version it had before they were indexed, so upgrading does not make every document stale.
+_ONLY_WHEN_SET = ("tags", "note")
+
+
 def _version(snapshot_id: int, fields: dict[str, Any]) -> str:
-    parts = [str(snapshot_id)] + [
-        v.isoformat() if isinstance(v, datetime) else str(v) for v in fields.values()
-    ]
+    parts = [str(snapshot_id)]
+    for name, value in fields.items():
+        if name in _ONLY_WHEN_SET:
+            if value:
+                text = "\x1e".join(value) if isinstance(value, tuple) else str(value)
+                parts.append(f"{name}={text}")
+        else:
+            parts.append(value.isoformat() if isinstance(value, datetime) else str(value))
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
 
 
@@ -57,22 +70,54 @@ def records(store: Store, link_ids: Iterable[int] | None = None) -> Iterator[Ind
         yield to_record(link, snapshot)
 
 
+# Times index_links writes a link again that changed while it was being written.
+_SETTLE_PASSES = 3
+
+
 def index_links(store: Store, index: SearchBackend, link_ids: list[int]) -> int:
-    """Writes these links' current copies to the index, then marks them indexed."""
-    if not link_ids:
-        return 0
+    """Writes these links' current copies to the index (deleting the documents of links
+    with none, removed links included), then marks them indexed.
+
+    A link edited or removed while its record was on the way (read before the change,
+    committed to the index after the change's own index update) would be left stale, or
+    brought back into search: what was written is compared with the database after the
+    commit, and what moved meanwhile is written again."""
+    written: set[int] = set()
+    todo = list(link_ids)
+    for _ in range(_SETTLE_PASSES):
+        if not todo:
+            break
+        sent = _write_links(store, index, todo)
+        written.update(link_id for link_id, version in sent.items() if version is not None)
+        # Only after the index commit: a crash before this leaves them marked for a re-run.
+        store.index_bookkeeping.mark_indexed(todo)
+        now = _versions(store, list(sent))
+        todo = [link_id for link_id, version in sent.items() if now[link_id] != version]
+    return len(written)
+
+
+def _write_links(store: Store, index: SearchBackend, link_ids: list[int]) -> dict[int, str | None]:
+    """Writes these links' documents in one commit: link id -> the version written, None
+    for a deleted document."""
     searchable = store.index_bookkeeping.searchable_ids()
-    written = 0
+    sent: dict[int, str | None] = {link_id: None for link_id in link_ids}
     with index.writer() as writer:
         for record in records(store, [i for i in link_ids if i in searchable]):
             writer.add(record)
-            written += 1
+            sent[record.id] = record.version
         for link_id in link_ids:
-            if link_id not in searchable:
+            if sent[link_id] is None:
                 writer.delete(link_id)
-    # Only after the index commit: a crash before this line leaves them marked for a re-run.
-    store.index_bookkeeping.mark_indexed(link_ids)
-    return written
+    return sent
+
+
+def _versions(store: Store, link_ids: list[int]) -> dict[int, str | None]:
+    """Each link's document version as the database has it now; None: no document."""
+    found = {
+        link.id: record_version(link, snapshot)
+        for link, snapshot in store.index_bookkeeping.searchable(link_ids, with_text=False)
+    }
+    return {link_id: found.get(link_id) for link_id in link_ids}
 
 
 def sync_index(store: Store, index: SearchBackend) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
+from archiver.curation import tagged
 from archiver.models import Check, Link, LinkStatus, Snapshot
 
 # Ids are 32-bit integers on PostgreSQL (64-bit on SQLite): a larger one names no link, and
@@ -30,10 +31,13 @@ class LinkView:
 
 
 def list_links(
-    session: Session, status: LinkStatus | None, page: int, per_page: int
+    session: Session, status: LinkStatus | None, page: int, per_page: int, tag: str | None = None
 ) -> tuple[int, list[Link]]:
-    """One page of links in list order, with the total matching the status filter."""
+    """One page of links in list order, with the total matching the filters: a status, and
+    a tag (whole, case-insensitively)."""
     where = [] if status is None else [Link.status == status.value]
+    if tag is not None:
+        where.append(tagged(tag, session.get_bind().dialect.name))
     total = session.scalar(select(func.count()).select_from(Link).where(*where)) or 0
     query = (
         select(Link).where(*where).order_by(Link.id).offset((page - 1) * per_page).limit(per_page)

@@ -110,7 +110,8 @@ class Vault:
         with IndexFeeder(self.store, self.index, interval=interval) as feeder:
 
             def done(item: LinkDone) -> None:
-                if touches_index(item):
+                # A link removed while it was fetched: the index must keep no document of it.
+                if item.removed or touches_index(item):
                     feeder.add(item.link_id)
                 if on_done is not None:
                     on_done(item)

@@ -217,6 +217,12 @@ class Worker:
             return
         finally:
             self._in_flight.pop(task.id, None)
+        if done.removed:
+            # Removed while it was fetched: nothing was stored, and the index must not keep
+            # a document of it (the removal deleted it; this makes sure).
+            index(task.id)
+            self.report.counts["removed"] += 1
+            return
         # The store set needs_index on what the index shows; a changed copy or status.
         if done.changed or done.status.value != task.status:
             index(task.id)

@@ -1,14 +1,16 @@
 """A parsed query (index/_syntax.py) -> PostgreSQL full-text conditions, with bound values only.
 
-Every leaf becomes a small tsquery text: `'word'` (title or text: the tsvector holds only
-those two), `'word':A` for title:, `:B` for text:, `'pars':*` for a prefix, `'a' <-> 'b'` for a
-phrase (a phrase without a field is `('a':A <-> 'b':A) | ('a':B <-> 'b':B)`, one field at a
-time as on Whoosh). The words are \\w+ tokens already and are quoted anyway. PostgreSQL
-normalises all leaves in one round trip (stemming, stop words); leaves left empty are dropped
-from the tree as Whoosh's analyzer drops them, so `the rust` searches `rust`. The normalised
-texts, re-joined with & | !, are cast to tsquery: a condition on `tsv` that the GIN index
-answers. `section:` leaves test the words of the section name (their own GIN index) and
-`domain:` the exact host, so a tree that mixes them is an SQL AND/OR/NOT of such conditions.
+Every leaf becomes a small tsquery text: `'word'` (title, text or note: the tsvector holds
+those three, weighted A, B and C), `'word':A` for title:, `:B` for text:, `'pars':*` for a
+prefix, `'a' <-> 'b'` for a phrase (a phrase without a field is `('a':A <-> 'b':A) |
+('a':B <-> 'b':B) | ('a':C <-> 'b':C)`, one field at a time as on Whoosh). The words are \\w+
+tokens already and are quoted anyway. PostgreSQL normalises all leaves in one round trip
+(stemming, stop words); leaves left empty are dropped from the tree as Whoosh's analyzer drops
+them, so `the rust` searches `rust`. The normalised texts, re-joined with & | !, are cast to
+tsquery: a condition on `tsv` that the GIN index answers. `section:` leaves test the words of
+the section name (their own GIN index), `domain:` the exact host and `tag:` the tag keys
+(`tag_keys @> ARRAY[key]`, a GIN index too), so a tree that mixes them is an SQL AND/OR/NOT
+of such conditions.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 
 from index import _syntax as syn
 from index._errors import QueryError
 from index.postgres._tables import LABEL_CONFIG, TEXT_CONFIG, documents
 
-Target = Literal["tsv", "section", "domain"]
+Target = Literal["tsv", "section", "domain", "tag"]
+# Targets whose leaves are matched as typed (a label), not normalised by PostgreSQL.
+_AS_TYPED = ("domain", "tag")
 
 # The expression of the section-words GIN index of migration 0002, written as it is there.
 SECTION_WORDS: sa.ColumnElement[object] = sa.literal_column(
@@ -33,6 +37,8 @@ SECTION_WORDS: sa.ColumnElement[object] = sa.literal_column(
 )
 
 _WEIGHT = {"title": "A", "text": "B"}
+# The weights a word or phrase without a field is looked for in: title, text, note.
+_DEFAULT_WEIGHTS = ("A", "B", "C")
 _PREFIX_LEXEME = re.compile(r"'((?:[^']|'')+)':\*")
 _LEXEME = re.compile(r"'((?:[^']|'')+)'")
 
@@ -57,17 +63,19 @@ def target(leaf: syn.Leaf) -> Target:
         return "section"
     if leaf.field == "domain":
         return "domain"
+    if leaf.field == "tag":
+        return "tag"
     return "tsv"
 
 
 def leaf_query(leaf: syn.Leaf) -> str:
-    """The tsquery text PostgreSQL normalises for one leaf (not for domain: leaves)."""
+    """The tsquery text PostgreSQL normalises for one leaf (not for domain: or tag:)."""
     if isinstance(leaf, syn.Term):
         weight = _WEIGHT.get(leaf.field or "", "")
         star = "*" if leaf.prefix else ""
         return f"{quote(leaf.word)}:{star}{weight}" if star or weight else quote(leaf.word)
     if leaf.field is None:
-        return " | ".join(f"({_phrase(leaf.words, w)})" for w in ("A", "B"))
+        return " | ".join(f"({_phrase(leaf.words, w)})" for w in _DEFAULT_WEIGHTS)
     return _phrase(leaf.words, _WEIGHT.get(leaf.field, ""))
 
 
@@ -94,14 +102,14 @@ class Compiled:
 def normalise(
     conn: sa.Connection, tree: syn.Node | None, known: dict[syn.Leaf, str] | None = None
 ) -> dict[syn.Leaf, str]:
-    """Leaf -> its normalised tsquery text ("" when only stop words); domain leaves as typed.
-    Leaves in ``known`` are not normalised again."""
+    """Leaf -> its normalised tsquery text ("" when only stop words); domain and tag leaves
+    as typed. Leaves in ``known`` are not normalised again."""
     known = known or {}
     found = {leaf: known[leaf] for leaf in syn.leaves(tree) if leaf in known}
     todo = [
         leaf
         for leaf in dict.fromkeys(syn.leaves(tree))
-        if target(leaf) != "domain" and leaf not in found
+        if target(leaf) not in _AS_TYPED and leaf not in found
     ]
     if todo:
         configs = [LABEL_CONFIG if target(leaf) == "section" else TEXT_CONFIG for leaf in todo]
@@ -109,7 +117,7 @@ def normalise(
         texts = conn.execute(_NORMALISE, {"configs": configs, "queries": queries}).scalars()
         found.update(zip(todo, texts, strict=True))
     for leaf in syn.leaves(tree):
-        if target(leaf) == "domain":
+        if target(leaf) in _AS_TYPED:
             found[leaf] = leaf.word if isinstance(leaf, syn.Term) else " ".join(leaf.words)
     return found
 
@@ -199,6 +207,8 @@ def _where(node: syn.Node, normalised: dict[syn.Leaf, str]) -> sa.ColumnElement[
         return documents.c.tsv.op("@@")(tsquery(_tsquery(node, normalised)))
     if kind == "section":
         return SECTION_WORDS.op("@@")(tsquery(_tsquery(node, normalised)))
+    if isinstance(node, syn.Term | syn.Phrase) and target(node) == "tag":
+        return has_tag(normalised[node])
     if isinstance(node, syn.Term | syn.Phrase):  # domain:
         return documents.c.domain == sa.bindparam(None, normalised[node], type_=sa.Text)
     if isinstance(node, syn.Not):
@@ -207,9 +217,15 @@ def _where(node: syn.Node, normalised: dict[syn.Leaf, str]) -> sa.ColumnElement[
     return sa.and_(*parts) if isinstance(node, syn.And) else sa.or_(*parts)
 
 
+def has_tag(key: str) -> sa.ColumnElement[bool]:
+    """The documents with the tag whose key (index._syntax.tag_key) is ``key``."""
+    keys = sa.cast(sa.bindparam(None, [key], type_=ARRAY(sa.Text)), ARRAY(sa.Text))
+    return documents.c.tag_keys.op("@>", is_comparison=True)(keys)
+
+
 def tsquery(text: str) -> sa.ColumnElement[object]:
     """A bound tsquery text, cast without normalising again (it is normalised already)."""
     return sa.cast(sa.bindparam(None, text, type_=sa.Text), TSQUERY)
 
 
-__all__ = ["Compiled", "check_prefixes", "compile_tree", "quote", "tsquery"]
+__all__ = ["Compiled", "check_prefixes", "compile_tree", "has_tag", "quote", "tsquery"]

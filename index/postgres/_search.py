@@ -2,10 +2,11 @@
 
 One read-only REPEATABLE READ transaction, so the total, the facets and the page come from
 the same snapshot (as a Whoosh searcher is one snapshot). Three statements: normalise the
-query's words, count the matches grouped by section and by domain (GROUPING SETS: the total
-and both facets in one pass over the GIN index's matches), then the page: ranked in a
-subquery, and only its rows get ts_headline(). Ranking is ts_rank_cd with title matches
-weighing three times text matches (Whoosh: BM25F, title boost 3), divided by 1 + log of the
+query's words, count the matches grouped by section, by domain and by set of tags
+(GROUPING SETS: the total and all three facets in one pass over the GIN index's matches),
+then the page: ranked in a subquery, and only its rows get ts_headline(). Ranking is
+ts_rank_cd with title matches weighing three times text matches and note matches a little
+more than text (Whoosh: BM25F, title boost 3, note boost 1.5), divided by 1 + log of the
 document's length. PostgreSQL cannot stop part-way and say what it found so far, so the time
 limit is a statement_timeout: what was finished is returned with timed_out=True.
 """
@@ -13,6 +14,7 @@ limit is a statement_timeout: what was finished is returned with timed_out=True.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,19 +26,24 @@ from index import _syntax as syn
 from index._errors import QueryError
 from index._request import FACETS, SUGGEST_BELOW, as_utc, check, empty_page
 from index._types import SearchHit, SearchPage, SearchQuery
-from index.postgres._query import Compiled, check_prefixes, compile_tree, tsquery
+from index.postgres._query import Compiled, check_prefixes, compile_tree, has_tag, tsquery
 from index.postgres._snippets import EDGE_CHARS, headline_options, make_snippet
 from index.postgres._suggest import suggest
 from index.postgres._tables import LT, documents
 
-# ts_rank_cd's weights for D, C, B (text) and A (title).
-WEIGHTS = [0.1, 0.1, 0.33, 1.0]
+# ts_rank_cd's weights for D, C (note), B (text) and A (title).
+WEIGHTS = [0.1, 0.4, 0.33, 1.0]
 NORMALISATION = 1  # rank / (1 + log(document length))
 _QUERY_CANCELED = "57014"
 # Snippets come from this much of the text around the first match (see _window): room for
 # the snippet's passages (snippet_chars, 200 by default) and some more matches.
 WINDOW_CHARS, WINDOW_BEFORE = 1_500, 300
-_FACET_GROUPS = sa.text("GROUPING SETS ((search_documents.section), (search_documents.domain), ())")
+# Tags are grouped by each document's whole set of them (few distinct sets), counted per tag
+# in Python: one pass over the matches for the total and every facet, as on Whoosh.
+_FACET_GROUPS = sa.text(
+    "GROUPING SETS ((search_documents.section), (search_documents.domain), "
+    "(search_documents.tag_keys), ())"
+)
 # For this transaction: the time limit; stop-word notices from to_tsquery() are expected, not
 # news; the planner does not count the cost of reading each document's tsvector (stored
 # apart, TOAST), so on a small table it scans them all rather than asking the GIN index; and
@@ -144,6 +151,10 @@ def _filters(sq: SearchQuery) -> list[sa.ColumnElement[bool]]:
             value = value.strip().lower()
         # PostgreSQL text cannot hold NUL, so nothing indexed has it.
         filters.append(column == value if "\x00" not in value else sa.false())
+    if sq.tag:
+        # A tag of nothing but spaces matches no page (no document has an empty key).
+        key = syn.tag_key(sq.tag)
+        filters.append(has_tag(key) if key else sa.false())
     dates = documents.c[sq.date_field]
     if sq.date_from is not None:
         filters.append(dates >= as_utc(sq.date_from))
@@ -155,22 +166,35 @@ def _filters(sq: SearchQuery) -> list[sa.ColumnElement[bool]]:
 def _count(
     conn: sa.Connection, where: sa.ColumnElement[bool], filters: list[sa.ColumnElement[bool]]
 ) -> _Matches:
-    section, domain = documents.c.section, documents.c.domain
+    d = documents.c
+    section, domain, tags = d.section, d.domain, d.tag_keys
     stmt = (
         sa.select(
-            section, domain, sa.func.grouping(section), sa.func.grouping(domain), sa.func.count()
+            section,
+            domain,
+            tags,
+            sa.func.grouping(section),
+            sa.func.grouping(domain),
+            sa.func.grouping(tags),
+            sa.func.count(),
         )
         .where(where, *filters)
         .group_by(_FACET_GROUPS)
     )
     found = _Matches()
-    for name, host, no_section, no_domain, n in conn.execute(stmt):
-        if no_section and no_domain:
+    tag_counts: Counter[str] = Counter()
+    for name, host, keys, no_section, no_domain, no_tags, n in conn.execute(stmt):
+        if no_section and no_domain and no_tags:
             found.total = n
         elif not no_section and name:
             found.facets["section"][name] = n
         elif not no_domain and host:
             found.facets["domain"][host] = n
+        elif not no_tags:
+            # A group is one combination of tags: each of them counts its documents.
+            for key in keys or ():
+                tag_counts[key] += n
+    found.facets["tag"] = dict(tag_counts)
     found.facets = {
         key: dict(sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0])))
         for key, bucket in found.facets.items()
@@ -246,6 +270,8 @@ def _hits(
             d.status,
             d.archived_at,
             d.published,
+            d.tags,
+            d.note,
             headline.label("headline"),
             sa.func.left(d.body, EDGE_CHARS).label("start"),
             sa.func.right(d.body, EDGE_CHARS).label("end"),
@@ -265,6 +291,8 @@ def _hits(
             score=float(row.score or 0.0),
             archived_at=as_utc(row.archived_at),
             published=as_utc(row.published),
+            tags=list(row.tags or []),
+            note=row.note or None,
         )
         for row in conn.execute(stmt)
     ]

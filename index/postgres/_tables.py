@@ -10,19 +10,24 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from index._syntax import tag_keys
 from index._types import IndexRecord
 
-# The one declaration of the search tables: archiver migration 0002 creates them from it, and
-# tests/archiver/test_migrated_schema.py checks a migrated database against it. Not the
+# The one declaration of the search tables, as they are after the last migration that changed
+# them: 0002 created them (its statements are frozen there), 0009 added notes and tags; and
+# tests/archiver/test_migrated_schema.py checks a migrated database against this. Not the
 # archiver models' metadata: these tables belong to the index, and exist on PostgreSQL only.
-# Changing them takes a new migration (and freezing 0002 first: see its docstring).
+# Changing them takes a new migration that brings a database from the last shape to this one.
 metadata = sa.MetaData()
 
 # "<" becomes a space: PostgreSQL's parser would take "<b>" or "<img src=x>" in an article's
-# text for markup and skip the words in it, which the Whoosh backend indexes.
+# text for markup and skip the words in it, which the Whoosh backend indexes. The note comes
+# before the body so its word positions stay clear of PostgreSQL's cap (16,383), which a long
+# body reaches: phrases in notes always match.
 TSV = (
     "setweight(to_tsvector('english'::regconfig, translate(title, '<', ' ')), 'A') || "
-    "setweight(to_tsvector('english'::regconfig, translate(body, '<', ' ')), 'B')"
+    "setweight(to_tsvector('english'::regconfig, translate(coalesce(note, ''), '<', ' ')), 'C')"
+    " || setweight(to_tsvector('english'::regconfig, translate(body, '<', ' ')), 'B')"
 )
 # `section:` searches the words of the section name: lowercased, neither stemmed nor stopped.
 SECTION_WORDS = "to_tsvector('simple'::regconfig, coalesce(section, ''))"
@@ -42,8 +47,14 @@ documents = sa.Table(
     sa.Column("archived_at", sa.DateTime(timezone=True)),
     sa.Column("published", sa.DateTime(timezone=True)),
     sa.Column("version", sa.Text, nullable=False, server_default=""),
+    sa.Column("note", sa.Text),
+    # The tags as written, for hits; their keys (index._syntax.tag_key) for `tag:`, the tag
+    # filter and the facet.
+    sa.Column("tags", postgresql.ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("tag_keys", postgresql.ARRAY(sa.Text), nullable=False, server_default="{}"),
     sa.Column("tsv", postgresql.TSVECTOR, sa.Computed(TSV, persisted=True)),
     sa.Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
+    sa.Index("ix_search_documents_tag_keys", "tag_keys", postgresql_using="gin"),
     sa.Index("ix_search_documents_section_words", sa.text(SECTION_WORDS), postgresql_using="gin"),
     sa.Index("ix_search_documents_section", "section"),
     sa.Index("ix_search_documents_domain", "domain"),
@@ -124,4 +135,7 @@ def row(record: IndexRecord, body_chars: int = MAX_INDEXED_CHARS) -> dict[str, A
         "archived_at": utc(record.archived_at),
         "published": utc(record.published),
         "version": _text(record.version),
+        "note": _text(record.note) or None,
+        "tags": [_text(tag) for tag in record.tags],
+        "tag_keys": tag_keys(record.tags),
     }

@@ -50,7 +50,19 @@ _ALL_LEXEMES = sa.text(
     "INSERT INTO search_lexemes (lexeme, ndoc) "
     "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_documents')"
 )
-_UPDATED = ("url", "title", "body", "section", "domain", "status", "archived_at", "published")
+_UPDATED = (
+    "url",
+    "title",
+    "body",
+    "section",
+    "domain",
+    "status",
+    "archived_at",
+    "published",
+    "note",
+    "tags",
+    "tag_keys",
+)
 
 
 def sqlstate(exc: BaseException) -> str | None:

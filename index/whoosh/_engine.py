@@ -7,9 +7,10 @@ numbers, and AND / OR / NOT become set operations, which also gives the exact to
 facets for free. A word far more common than the documents still in the running is only
 looked up for those documents (blocks that cannot hold them are not decoded).
 
-Scores are Whoosh's BM25F, summed over the matching terms and fields exactly as Whoosh's
-And/Or matchers sum them; tests/index/test_engine.py compares both the matching documents and
-the scores with Whoosh's own search.
+Scores are Whoosh's BM25F (with the per-field B of _schema.weighting()), summed over the
+matching terms and fields exactly as Whoosh's And/Or matchers sum them;
+tests/index/test_engine.py compares both the matching documents and the scores with Whoosh's
+own search.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from whoosh.reading import TermNotFound
 
 from index.whoosh._parse import MAX_PREFIX_EXPANSIONS
 from index.whoosh._postings import Postings, read_postings
+from index.whoosh._schema import FIELD_B
 from index.whoosh._values import SegmentValues
 
-_B, _K1 = 0.75, 1.2  # Whoosh's BM25F defaults
+_B, _K1 = 0.75, 1.2  # Whoosh's BM25F defaults (B per field: FIELD_B)
 # Probe a term document by document when it has this many times more postings than there are
 # documents left to check; read it whole otherwise.
 _PROBE_RATIO = 8
@@ -235,9 +237,10 @@ class Engine:
             idf, avgfl = self._stats(fieldname, btext)
             lengths = self.values.lengths(leaf, fieldname)
             # whoosh.scoring.bm25 with the per-term constants taken out of the loop.
+            b = FIELD_B.get(fieldname, _B)
             top = idf * (_K1 + 1)
-            base = _K1 * (1 - _B)
-            per_length = _K1 * _B / avgfl
+            base = _K1 * (1 - b)
+            per_length = _K1 * b / avgfl
             for d, w in weights:
                 acc[d] += top * w / (w + base + per_length * lengths[d])
         return acc

@@ -8,8 +8,9 @@ the user's text.
 
 How the tree maps (see docs/user-guide.md for the syntax):
 
-- A word without a field is searched in title and text, ``Or(title:w, text:w)``; ``section:``
-  searches the section's words (the section_words field), ``domain:`` the exact host.
+- A word without a field is searched in title, text and note, ``Or(title:w, text:w,
+  note:w)``; ``section:`` searches the section's words (the section_words field),
+  ``domain:`` the exact host, ``tag:`` the tag keys (index._syntax.tag_key).
 - Words written together without a space ("x-ray", "foo:bar") are one chunk to Whoosh: it is
   analysed as a whole per field (``Or(And(title:x, title:ray), And(text:x, text:ray))``), and
   a chunk left with one word keeps the whole chunk's position (for "did you mean").
@@ -43,10 +44,16 @@ from index._syntax import clean as clean
 from index.whoosh._schema import DEFAULT_FIELDS, schema
 
 # The index field each query field searches ("section:" means the words of the section name).
-_FIELD_NAMES = {"title": "title", "text": "text", "section": "section_words", "domain": "domain"}
+_FIELD_NAMES = {
+    "title": "title",
+    "text": "text",
+    "section": "section_words",
+    "domain": "domain",
+    "tag": "tag",
+}
 # Where a chunk of the query (a run of characters Whoosh reads as one word) ends.
 _CHUNK_END = re.compile(r'[\s()"]')
-_FIELD_PREFIX = re.compile(r"(?:title|text|section|domain):")
+_FIELD_PREFIX = re.compile(r"(?:title|text|section|domain|tag):")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +128,7 @@ class _Compiler:
         if not all(isinstance(w, syn.Term) and not w.prefix for w in words):
             return False
         assert isinstance(before, syn.Term) and isinstance(after, syn.Term)
-        if before.field != after.field or before.field == "domain" or before.end < 0:
+        if before.field != after.field or before.field in syn.LABEL_FIELDS or before.end < 0:
             return False
         between = self.text[before.end : after.start]
         return after.start >= before.end and not _CHUNK_END.search(between)
@@ -151,7 +158,7 @@ class _Compiler:
             phrase.startchar, phrase.endchar = first.start - 1, end + 1  # with the quotes
             return phrase
         assert isinstance(first, syn.Term) and isinstance(last, syn.Term)
-        if first.field == "domain":
+        if first.field in syn.LABEL_FIELDS:
             node: Any = syntax.WordNode(first.word)
             node.startchar, node.endchar = first.start, first.end
             return node

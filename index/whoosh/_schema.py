@@ -6,19 +6,29 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from whoosh import analysis, fields
+from whoosh import analysis, columns, fields, scoring
 
+from index._syntax import tag_keys
 from index._types import IndexRecord
 from index.whoosh._analysis import FastCharacters, label_analyzer, text_analyzer
 
 # Bump when the schema or analysis changes: an index written with another version is refused
-# (IndexUnavailable) until `linkvault reindex` rebuilds it.
-SCHEMA_VERSION = 3
+# (IndexUnavailable) until `linkvault reindex` rebuilds it. 4: tags and notes.
+SCHEMA_VERSION = 4
 
 # Fields a user may name in a query ("title:foo"); "section" maps to the tokenised copy.
-QUERY_FIELDS = ("title", "text", "section", "domain")
-DEFAULT_FIELDS = ("title", "text")
+QUERY_FIELDS = ("title", "text", "section", "domain", "tag")
+DEFAULT_FIELDS = ("title", "text", "note")
 TITLE_BOOST = 3.0
+# The user's own words about a page weigh a little more than the page's.
+NOTE_BOOST = 1.5
+# BM25F's length normalisation per field (Whoosh's default B elsewhere). Notes are short and
+# most pages have none, so the average note length is tiny and any note would count as
+# enormously long: a match in a note would weigh next to nothing. Without length
+# normalisation a word in a note weighs about as much as one in an average text.
+FIELD_B = {"note": 0.0}
+# Joins a document's tag keys in one value; a control character, so never part of a tag.
+TAG_SEPARATOR = "\x1f"
 
 # Very long documents (books as PDF) would make one add() take seconds; the database keeps the
 # full text, the index sees the first million characters.
@@ -38,6 +48,12 @@ def build_schema() -> fields.Schema:
         url=fields.ID(stored=True),
         title=fields.TEXT(analyzer=analyzer, field_boost=TITLE_BOOST, stored=True, phrase=True),
         text=text,
+        note=fields.TEXT(analyzer=analyzer, field_boost=NOTE_BOOST, stored=True, phrase=True),
+        # tag: the tag keys, what `tag:` and the tag filter match; tags: as written, for hits;
+        # tag_keys: the keys as one column value per document, for the facet.
+        tag=fields.KEYWORD(analyzer=_tag_analyzer()),
+        tags=fields.STORED(),
+        tag_keys=fields.COLUMN(columns.VarBytesColumn()),
         # Exact section name: filters and facets. section_words: what `section:` searches.
         section=fields.ID(stored=True, sortable=True),
         section_words=fields.TEXT(analyzer=label_analyzer(), phrase=True),
@@ -49,6 +65,17 @@ def build_schema() -> fields.Schema:
         # database to find stale documents without reading any text. A column only.
         version=fields.ID(sortable=True),
     )
+
+
+def _tag_analyzer() -> Any:
+    # Values are tag keys (index._syntax.tag_key) joined by TAG_SEPARATOR: already lower case.
+    return analysis.RegexTokenizer(expression=f"[^{TAG_SEPARATOR}]+")
+
+
+def weighting() -> scoring.BM25F:
+    """Whoosh's own scoring with linkvault's per-field settings: what _engine.py computes
+    (tests compare the two)."""
+    return scoring.BM25F(**{f"{name}_B": b for name, b in FIELD_B.items()})
 
 
 @functools.cache
@@ -82,6 +109,14 @@ def record_fields(record: IndexRecord) -> dict[str, Any]:
         "status": record.status or "",
         "version": record.version,
     }
+    if record.note:
+        doc["note"] = record.note
+    keys = tag_keys(record.tags)
+    if keys:
+        joined = TAG_SEPARATOR.join(keys)
+        doc["tag"] = joined
+        doc["tag_keys"] = joined.encode("utf-8")
+        doc["tags"] = list(record.tags)
     if record.section:
         doc["section"] = record.section
         doc["section_words"] = record.section

@@ -1,7 +1,7 @@
 """Running one SearchQuery on a searcher: matching, counting, facets, hits and snippets.
 
 Matching and scoring happen in _engine.py (sets of document numbers per segment); the exact
-total and the section/domain facets are counted from those sets with per-segment arrays
+total and the section/domain/tag facets are counted from those sets with per-segment arrays
 (_values.py), and only the hits on the requested page are loaded and get snippets.
 """
 
@@ -18,13 +18,17 @@ from whoosh import query as wq
 from whoosh.util.times import datetime_to_long
 
 from index._request import FACETS, SUGGEST_BELOW, check, empty_page
+from index._syntax import tag_key
 from index._types import SearchHit, SearchPage, SearchQuery
 from index.whoosh._engine import Engine
 from index.whoosh._parse import Parsed, clean, highlight_terms, parse, validate
-from index.whoosh._schema import from_stored_datetime, to_utc_naive
+from index.whoosh._schema import TAG_SEPARATOR, from_stored_datetime, to_utc_naive
 from index.whoosh._snippets import load_offsets, make_snippet
 from index.whoosh._suggest import suggest
 from index.whoosh._values import SegmentValues
+
+# The column each facet is counted from, where it is not the field of the same name.
+_FACET_COLUMNS = {"tag": "tag_keys"}
 
 
 @dataclass(slots=True)
@@ -78,12 +82,16 @@ def run(searcher: Any, values: SegmentValues, sq: SearchQuery, time_limit: float
 
 
 def _allowed(engine: Engine, sq: SearchQuery) -> list[set[int]] | None:
-    """Per segment, the documents passing the section/domain/date filters (None: no filter)."""
+    """Per segment, the documents passing the section/domain/tag/date filters (None: no
+    filter)."""
     parts: list[Any] = []
     if sq.section:
         parts.append(wq.Term("section", sq.section))
     if sq.domain:
         parts.append(wq.Term("domain", sq.domain.strip().lower()))
+    if sq.tag:
+        # A tag of nothing but spaces matches no page (no document has an empty key).
+        parts.append(wq.Term("tag", tag_key(sq.tag)) if tag_key(sq.tag) else wq.NullQuery)
     allowed: list[set[int]] | None = None
     if parts:
         allowed = engine.docs(parts[0] if len(parts) == 1 else wq.And(parts))
@@ -126,9 +134,15 @@ def _match(engine: Engine, q: Any, allow: list[set[int]] | None, sq: SearchQuery
             continue
         leaf = sub.reader()
         for name in FACETS:
-            codes, labels = engine.values.labels(leaf, name)
+            codes, labels = engine.values.labels(leaf, _FACET_COLUMNS.get(name, name))
             for code, n in Counter(map(codes.__getitem__, docs)).items():
-                if code:  # code 0: no section / no domain
+                if not code:  # code 0: no section / no domain / no tags
+                    continue
+                if name == "tag":
+                    # A label is one document's tags joined: each of them counts.
+                    for key in labels[code].split(TAG_SEPARATOR):
+                        counts[name][key] += n
+                else:
                     counts[name][labels[code]] += n
         if sq.sort == "date":
             dates = engine.values.numbers(leaf, sq.date_field)
@@ -174,6 +188,8 @@ def _hits(
                 score=float(score or 0.0),
                 archived_at=from_stored_datetime(doc.get("archived_at")),
                 published=from_stored_datetime(doc.get("published")),
+                tags=list(doc.get("tags") or []),
+                note=doc.get("note") or None,
             )
         )
     return hits

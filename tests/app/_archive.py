@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -34,6 +35,12 @@ XSS_URL = "https://evil.example/page?" + "&".join(f"param{n}=value{n}" for n in 
 TOKEN = "test-token-0123456789"
 
 SECTIONS = ("Interpreters", "Bytecode", "Memory")
+# The user's tags: every third topic is "CPython internals", every fourth a "Long read"; the
+# hostile page's tag and note are markup. The second topic has a note with its own word.
+INTERNALS, LONG_READ = "CPython internals", "Long read"
+XSS_TAG = "<script>alert(4)</script>"
+XSS_NOTE = "<img src=x onerror=alert(5)> xssnote"
+NOTE = "Start here: the clearest walkthrough, a notedword to find."
 DOMAINS = ("akaptur.com", "docs.python.org", "nedbatchelder.com", "example.org")
 # 24 pages about the interpreter: enough for three pages of ten on the web page.
 TOPICS = (
@@ -75,12 +82,16 @@ def _add(
     error: str | None = None,
     author: str | None = None,
     language: str | None = "en",
+    tags: list[str] | None = None,
+    note: str | None = None,
 ) -> int:
     link = Link(
         url=url,
         normalized_url=url.lower(),
         title=title,
         section=section,
+        tags=tags or [],
+        note=note,
         status=status,
         error=error,
         http_status=http_status,
@@ -167,6 +178,10 @@ def build_archive(
                 ),
                 when=base + timedelta(days=number),
                 author="Allison Kaptur" if number == 0 else None,
+                tags=[
+                    tag for tag, every in ((INTERNALS, 3), (LONG_READ, 4)) if number % every == 0
+                ],
+                note=NOTE if number == 1 else None,
             )
         ids["xss"] = _add(
             session,
@@ -177,6 +192,8 @@ def build_archive(
             text=XSS_TEXT,
             when=base + timedelta(days=40),
             author="<script>alert(3)</script>",
+            tags=[XSS_TAG, "hostile"],
+            note=XSS_NOTE,
         )
         ids["dead"] = _add(
             session,
@@ -250,13 +267,14 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
 class LiveServer:
     """The real app under uvicorn on a free loopback port, in a background thread."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, **options: Any) -> None:
+        """`options` go to uvicorn.Config (proxy_headers, forwarded_allow_ips, ...)."""
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="on")
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", **options)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True

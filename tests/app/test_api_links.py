@@ -18,7 +18,9 @@ def test_links_lists_every_link_in_order(client: TestClient) -> None:
     assert (body["total"], body["page"], body["per_page"]) == (ALL_LINKS, 1, 50)
     ids = [item["id"] for item in body["items"]]
     assert ids == sorted(ids) and len(ids) == ALL_LINKS
-    assert set(body["items"][0]) == {"id", "url", "title", "section", "status", "archived_at"}
+    assert set(body["items"][0]) == {
+        "id", "url", "title", "section", "status", "archived_at", "tags", "note",
+    }  # fmt: skip
 
 
 def test_links_paginate_and_filter_by_status(client: TestClient, archive: Archive) -> None:
@@ -48,6 +50,7 @@ def test_link_detail_has_the_full_text(client: TestClient, archive: Archive) -> 
     expected = {
         "id", "url", "final_url", "title", "section", "status", "http_status", "error",
         "content_type", "author", "published", "language", "archived_at", "checked_at", "text",
+        "tags", "note",
     }  # fmt: skip
     assert expected <= set(body)
     assert body["id"] == link_id

@@ -5,10 +5,20 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.app._archive import DOMAINS, SECTIONS, Archive
+from tests.app._archive import (
+    DOMAINS,
+    INTERNALS,
+    LONG_READ,
+    NOTE,
+    SECTIONS,
+    XSS_NOTE,
+    XSS_TAG,
+    Archive,
+)
 
 RESULT_KEYS = {
     "id", "url", "title", "snippet", "section", "domain", "status", "score", "archived_at",
+    "tags", "note",
 }  # fmt: skip
 
 
@@ -34,9 +44,11 @@ def test_search_returns_the_documented_shape(client: TestClient, archive: Archiv
     assert hit["status"] == "ok"
     assert "<mark>" in hit["snippet"].lower()
     assert hit["archived_at"].startswith("2024-")
-    assert set(body["facets"]) == {"section", "domain"}
+    assert set(body["facets"]) == {"section", "domain", "tag"}
     assert sum(body["facets"]["section"].values()) == archive.interpreter_docs
     assert set(body["facets"]["domain"]) == set(DOMAINS)
+    # Over all 24 hits, not this page: every third topic, every fourth.
+    assert body["facets"]["tag"] == {"cpython internals": 8, "long read": 6}
 
 
 def test_pagination_covers_every_hit_once(client: TestClient, archive: Archive) -> None:
@@ -73,6 +85,43 @@ def test_filters_pass_through(client: TestClient) -> None:
         params={"q": "interpreter", "date_from": "2024-03-01", "date_to": "2024-03-05"},
     ).json()
     assert body["total"] == 5
+
+
+def test_tags_are_searched_filtered_counted_and_returned(
+    client: TestClient, archive: Archive
+) -> None:
+    def search(**params: str) -> dict:  # type: ignore[type-arg]
+        response = client.get("/api/search", params={"per_page": "100", **params})
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    internals = search(q='tag:"CPython Internals"')
+    assert internals["total"] == 8
+    assert all(INTERNALS in hit["tags"] for hit in internals["results"])
+    assert search(q="tag:cpython")["total"] == 0  # a tag is matched whole
+    assert search(q='interpreter -tag:"long read"')["total"] == 24 - 6
+    both = search(q='tag:"cpython internals" tag:"LONG READ"')
+    assert sorted(hit["id"] for hit in both["results"]) == [
+        archive.ids[f"topic{n}"] for n in (0, 12)
+    ]
+    assert both["facets"]["tag"] == {"cpython internals": 2, "long read": 2}
+    filtered = search(q="interpreter", tag="Long  Read")
+    assert filtered["total"] == 6
+    assert filtered["facets"]["tag"] == {"long read": 6, "cpython internals": 2}
+    assert [hit["tags"] for hit in filtered["results"]].count([INTERNALS, LONG_READ]) == 2
+    assert search(q="interpreter", tag="")["total"] == 24  # an empty filter is no filter
+    hostile = search(q="xssprobe")["results"][0]
+    assert hostile["tags"] == [XSS_TAG, "hostile"]  # as written: the client escapes them
+    assert hostile["note"] == XSS_NOTE
+    assert search(q=f'tag:"{XSS_TAG}"')["total"] == 1
+
+
+def test_a_note_is_searchable_and_returned(client: TestClient, archive: Archive) -> None:
+    body = client.get("/api/search", params={"q": "notedword"}).json()
+    assert [hit["id"] for hit in body["results"]] == [archive.ids["topic1"]]
+    assert body["results"][0]["note"] == NOTE
+    other = client.get("/api/search", params={"q": "interpreter", "per_page": 100}).json()
+    assert sum(hit["note"] is not None for hit in other["results"]) == 1
 
 
 def test_sort_by_date_gives_newest_first(client: TestClient) -> None:

@@ -118,6 +118,35 @@ def test_search_facet_paging_and_reader(browser: Browser, live_server: LiveServe
     assert problems.messages == []
 
 
+def test_tags_on_results_and_in_the_sidebar_search_by_tag(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    page, problems = _page(browser)
+    page.goto(live_server.url + "/?q=interpreter")
+    first = page.locator("li.hit").first
+    assert first.locator(".tags .tag").all_inner_texts() == ["CPython internals", "Long read"]
+    facet = page.locator(".facets").get_by_role("region", name="Tag")
+    assert facet.get_by_role("link").all_inner_texts() == ["cpython internals\n8", "long read\n6"]
+    _shot(page, "09-tags")
+
+    first.get_by_role("link", name="Long read").click()
+    page.wait_for_url("**/?q=tag%3A%22long+read%22")
+    assert page.get_by_role("searchbox", name="Search the archive").input_value() == (
+        'tag:"long read"'
+    )
+    assert "6 results" in page.locator("#results-summary").inner_text()
+    for tags in page.locator("li.hit .tags").all_inner_texts():
+        assert "Long read" in tags
+
+    page.goto(live_server.url + "/?q=interpreter")
+    page.locator(".facets").get_by_role("link", name="cpython internals").click()
+    page.wait_for_url("**tag=cpython+internals**")
+    assert "8 results" in page.locator("#results-summary").inner_text()
+    assert "Tag: cpython internals" in page.locator(".active-filters").inner_text()
+    _shot(page, "10-tag-filter")
+    assert problems.messages == []
+
+
 def test_hostile_page_renders_as_text(
     browser: Browser, live_server: LiveServer, archive: Archive
 ) -> None:
@@ -141,6 +170,7 @@ def test_hostile_page_renders_as_text(
         "/",
         "/?q=interpreter",
         "/?q=xssprobe",
+        "/?q=notedword",
         "/links/{topic0}",
         "/links/{xss}",
         "/links/{blocked}",

@@ -173,3 +173,101 @@ def test_sigkill_at_random_moments_loses_nothing(local_site: LocalSite, tmp_path
     assert json.loads(report.stdout)["indexed"] == listed
     found = json.loads(linkvault(data, "search", "revision99", "--json", "-n", "100").stdout)
     assert found["total"] == len([i for i in range(listed) if i % 3 == 0])
+
+
+REMOVE_ROUNDS = 12
+REMOVE_LINKS = 150
+REMOVED_PER_ROUND = 10
+
+
+def _links_state(db: Path) -> dict[int, tuple[int, int, bool]]:
+    """link id -> (snapshots, checks, has a current copy); asserts no row points at nothing."""
+    with sqlite3.connect(db, timeout=30) as conn:
+        assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("pragma foreign_key_check").fetchall() == []
+        for table in ("snapshots", "checks"):
+            orphans = f"select count(*) from {table} where link_id not in (select id from links)"
+            assert conn.execute(orphans).fetchone()[0] == 0, table
+        stray = "select count(*) from snapshot_images where snapshot_id not in "
+        assert conn.execute(stray + "(select id from snapshots)").fetchone()[0] == 0
+        rows = conn.execute(
+            "select l.id, (select count(*) from snapshots s where s.link_id = l.id), "
+            "(select count(*) from checks c where c.link_id = l.id), l.snapshot_id is not null "
+            "from links l"
+        ).fetchall()
+    return {link_id: (snaps, checks, bool(copy)) for link_id, snaps, checks, copy in rows}
+
+
+@pytest.mark.timeout(600)
+def test_sigkill_mid_remove_leaves_each_link_whole_or_gone(
+    local_site: LocalSite, tmp_path: Path
+) -> None:
+    rng = random.Random(20261205)
+    site = ChangingSite(local_site)
+    data = tmp_path / "data"
+    db = data / "linkvault.db"
+    listing = tmp_path / "list.txt"
+    site.write_list(listing, REMOVE_LINKS)
+    archived = linkvault(data, "archive", str(listing))
+    assert archived.returncode == 0, archived.stderr
+    whole = _links_state(db)
+    assert len(whole) == REMOVE_LINKS and all(state[2] for state in whole.values())
+    killed: list[str] = []
+
+    for run in range(REMOVE_ROUNDS):
+        chosen = rng.sample(sorted(whole), REMOVED_PER_ROUND)
+        # A killed writer leaves its owner record behind; waiting for the next one's, not it.
+        (data / "index" / "WRITELOCK.owner").unlink(missing_ok=True)
+        proc = _start(data, "remove", *map(str, chosen))
+        # Right as the database is written (its WAL grows), right as the index commit
+        # begins (the database committed, the index not yet), or at a random moment.
+        wal = data / "linkvault.db-wal"
+        if run % 3 == 1:
+            hit = _wait_for(proc, (data / "index" / "WRITELOCK.owner").exists, 20)
+            when = "mid-commit"
+        elif run % 3 == 2:
+            size = wal.stat().st_size if wal.exists() else 0
+            hit = _wait_for(proc, lambda: wal.exists() and wal.stat().st_size != size, 20)
+            when = "mid-write"
+        else:
+            delay = rng.uniform(0.5, 4.0)  # the command starts in one to three seconds
+            hit = _wait_for(proc, lambda: False, delay) or proc.poll() is None
+            when = f"after {delay:.2f}s"
+        if proc.poll() is None and hit:
+            os.killpg(proc.pid, signal.SIGKILL)
+            killed.append(when)
+        proc.wait(timeout=120)
+
+        state = _links_state(db)
+        present = set(chosen) & set(state)
+        # One transaction: all of them gone, or all of them there...
+        assert present in (set(), set(chosen)), f"half a removal: {sorted(present)} left"
+        # ...and each one there whole, as it was.
+        for link_id in present:
+            assert state[link_id] == whole[link_id]
+        assert {i: s for i, s in state.items() if i not in chosen} == {
+            i: s for i, s in whole.items() if i not in chosen
+        }
+        assert _index_answers(data) >= 1
+        whole = state
+
+    assert len(killed) >= REMOVE_ROUNDS // 2, killed
+    assert any(when == "mid-commit" for when in killed), killed
+    assert any(when == "mid-write" for when in killed), killed
+    # The index may hold documents of removed links (killed before its commit): a repair
+    # drops them, and the check then finds the index and the database in step.
+    repaired = linkvault(data, "check", "--repair")
+    assert repaired.returncode == 0, repaired.stderr
+    report = linkvault(data, "check", "--json")
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert json.loads(report.stdout)["indexed"] == len(whole)
+    gone = [n for n in range(REMOVE_LINKS) if site.site.url(f"/page-{n}") not in _urls(db)]
+    assert gone, "nothing was removed at all"
+    for number in gone[:5]:
+        found = json.loads(linkvault(data, "search", f"number{number}", "--json").stdout)
+        assert found["total"] == 0, number
+
+
+def _urls(db: Path) -> set[str]:
+    with sqlite3.connect(db, timeout=30) as conn:
+        return {row[0] for row in conn.execute("select url from links")}

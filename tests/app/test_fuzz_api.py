@@ -42,6 +42,9 @@ OPERATIONS = [
     ("GET", "/api/stats"),
     ("GET", "/healthz"),
     ("GET", "/images/{sha256}"),
+    ("PATCH", "/api/links/{link_id}"),
+    # Last: on the writable server it removes the links the other operations aim at.
+    ("DELETE", "/api/links/{link_id}"),
 ]
 # Operations without any input have nothing to make invalid; /images takes any string (a
 # 404 for what is not the SHA-256 of an archived image), so nothing there is invalid either.
@@ -239,6 +242,7 @@ def test_writable_api(
 RAW = [
     ("GET", "/api/search?q=%FF%FEquote&section=%C0%AF&domain=%ED%A0%80", None, {}),
     ("GET", "/api/search?q=%00%01&page=1e3&per_page=-0&date_from=%FF", None, {}),
+    ("GET", "/api/search?q=tag%3A%FF%00&tag=%ED%A0%80", None, {}),
     ("GET", "/api/links?status=%FF&page=99999999999999999999", None, {}),
     ("GET", "/api/links/%FF", None, {}),
     ("GET", "/api/links/2147483648", None, {}),
@@ -254,6 +258,7 @@ RAW = [
     ("POST", "/api/links/1/refresh", b"\x00" * 1000, {"Content-Type": "application/json"}),
     ("POST", "/api/links/1/refresh", None, {"Authorization": "Bearer \xff\xfe"}),
     ("GET", "/?q=%FF%ED%A0%80&page=99999999999999999999&section=%00", None, {}),
+    ("GET", "/?tag=%FF%ED%A0%80%00", None, {}),
     ("GET", "/links/%ED%A0%80", None, {}),
     ("GET", "/links/99999999999999999999", None, {}),
 ]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, update
 
-from app.services.archiving import UnknownLinks, link_ids_for
+from app.services.linkrefs import UnknownLinks, link_ids_for
 from app.services.reextracting import (
     Outcome,
     SnapshotDone,

@@ -97,6 +97,46 @@ def test_hostile_page_is_escaped_in_results(client: TestClient) -> None:
     assert_no_live_markup(page)
 
 
+def test_results_show_tags_linking_to_their_search_and_a_tag_facet(client: TestClient) -> None:
+    page = client.get("/", params={"q": "interpreter"}).text
+    # Each tag of a hit searches its pages; quoted when it has a space.
+    assert page.count('href="/?q=tag%3A%22cpython+internals%22"') >= 3
+    assert ">CPython internals</a>" in page
+    # The facet counts the tag over all 24 hits and adds it as a filter.
+    facet = re.search(
+        r'<section class="facet" aria-labelledby="facet-tag">(.*?)</section>', page, re.S
+    )
+    assert facet is not None
+    assert 'href="/?q=interpreter&amp;tag=cpython+internals"' in facet.group(1)
+    assert '<span class="facet-name">cpython internals</span><span class="count">8</span>' in (
+        facet.group(1)
+    )
+    assert '<span class="facet-name">long read</span><span class="count">6</span>' in facet.group(1)
+
+
+def test_the_tag_filter_narrows_shows_and_clears(client: TestClient) -> None:
+    page = client.get("/", params={"q": "interpreter", "tag": "Long read"}).text
+    assert "<strong>6</strong> results" in page
+    assert "<span>Tag: Long read</span>" in page
+    assert 'href="/?q=interpreter"' in page  # removing it
+    assert '<input type="hidden" name="tag" value="Long read">' in page  # kept by the box
+    assert 'aria-current="true" href="/?q=interpreter"' in page  # the facet shows it chosen
+
+
+def test_a_tag_without_words_is_the_query_that_finds_it(client: TestClient) -> None:
+    page = client.get("/", params={"tag": "CPython internals"}).text
+    assert 'value="tag:&#34;cpython internals&#34;"' in page  # in the box, to refine
+    assert "<strong>8</strong> results" in page
+
+
+def test_hostile_tags_and_notes_are_text(client: TestClient) -> None:
+    page = client.get("/", params={"q": "xssprobe"}).text
+    assert ">&lt;script&gt;alert(4)&lt;/script&gt;</a>" in page
+    assert "&lt;img src=x onerror=alert(5)&gt; xssnote" in page
+    assert "<script>alert(4)" not in page and "<img src=x onerror=alert(5)>" not in page
+    assert_no_live_markup(page)
+
+
 def test_hostile_snippet_is_escaped_in_the_api(client: TestClient) -> None:
     body = client.get("/api/search", params={"q": "xssprobe"}).json()
     snippet = body["results"][0]["snippet"]

@@ -28,6 +28,8 @@ def record(
     archived_at: datetime | None = None,
     published: datetime | None = None,
     url: str | None = None,
+    tags: tuple[str, ...] = (),
+    note: str | None = None,
 ) -> IndexRecord:
     link_id = next(_ids) if id is None else id
     return IndexRecord(
@@ -40,6 +42,8 @@ def record(
         status=status,
         archived_at=archived_at,
         published=published,
+        tags=tags,
+        note=note,
     )
 
 

@@ -12,6 +12,7 @@ from whoosh import query as wq
 from index import SearchIndex
 from index.whoosh._engine import Engine
 from index.whoosh._parse import clean, parse
+from index.whoosh._schema import weighting
 from index.whoosh._store import Store
 from index.whoosh._values import SegmentValues
 from tests.index._helpers import add_all, record
@@ -45,6 +46,10 @@ QUERIES = [
     '"alpha beta" omega',
     '"alpha gamma"~3',
     '"beta alpha delta"~2',
+    "tag:red",
+    "tag:red alpha",
+    "alpha -tag:blue",
+    "tag:red OR tag:blue",
 ]
 
 
@@ -64,6 +69,9 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
                     + (" omega" if i % 13 == 0 else ""),
                     section=rng.choice(["one", "two", None]),
                     domain=rng.choice(["a.org", "b.org"]),
+                    # Notes on some pages only: their own length normalisation (FIELD_B).
+                    note=" ".join(rng.choices(VOCAB, k=rng.randint(1, 6))) if i % 4 else None,
+                    tags=tuple(rng.sample(["red", "Blue", "green"], k=rng.randint(0, 2))),
                 )
                 for i in range(40)
             ],
@@ -78,7 +86,7 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
 def test_engine_matches_whoosh(populated: SearchIndex, text: str) -> None:
     q = parse(clean(text)).query
     ix = Store(populated.path).open()
-    with ix.searcher() as searcher:
+    with ix.searcher(weighting=weighting()) as searcher:
         assert len(searcher.leaf_searchers()) > 1
         expected = {hit.docnum: hit.score for hit in searcher.search(q, limit=None)}
         if isinstance(q, wq.AndNot):

@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from index import QueryError, SearchIndex, SearchPage, SearchQuery
+from index import QueryError, SearchIndex, SearchPage, SearchQuery, tag_key
+from index._syntax import tag_keys
 from index.whoosh._parse import MAX_QUERY_CHARS, clean, parse
 from tests.index._helpers import add_all, day, record
 
@@ -40,6 +41,7 @@ TEXTS = {
 }
 SECTIONS = [None, "Interpreters", "Bytecode & <Memory>", "日本語", "\u202eevil"]
 DOMAINS = ["example.com", "docs.python.org", "xn--bcher-kva.de", "[::1]"]
+TAGS = [(), ("quote", 'say "hi"'), ("<b>x</b>", "日本語", "C++"), ("\u202eevil", "  Spaced  Out ")]
 
 # Query pieces: syntax, field names (known, unknown, odd case), wildcards, indexed words,
 # unicode that normalisation and case folding treat specially, control characters.
@@ -48,6 +50,7 @@ PIECES = [
     " ", " ", "\t", "\n", "\x00", "\x7f", "\u200b", "\u202e", "\ufeff",
     "AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "REQUIRE", "and", "or", "not",
     "title:", "section:", "domain:", "text:", "TITLE:", "url:", "id:", "status:", "foo:",
+    "tag:", "TAG:", "tag:quote", 'tag:"say hi"', "tag:c++", "-tag:", "tags:", "note:",
     "archived_at:", "section_words:", "*", "**", "?", "pre*", "quo*", "q*", "*uote",
     "quote", "paren", "interpreter", "needle", "café", "cafe\u0301", "日本語", "ünïcödé",
     "😀", "🐍", "İ", "ß", "ﬁ", "Ⅻ", "\u0301", "ǅ", "[a TO b]", "{a TO b}", "^2", "~2",
@@ -75,6 +78,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
                 status="dead" if id == 4 else "ok",
                 archived_at=day(id) if id % 3 else None,
                 published=day(-id) if id % 2 else None,
+                tags=TAGS[id % len(TAGS)],
+                note=None if id % 3 else f"A note: {text[:40]}",
             )
             for id, (title, text) in TEXTS.items()
         ],
@@ -127,15 +132,19 @@ def check_page(page: SearchPage, query: SearchQuery) -> None:
     assert page.total >= len(page.hits) + (query.page - 1) * query.per_page or not page.hits
     ids = [hit.id for hit in page.hits]
     assert len(set(ids)) == len(ids) and set(ids) <= set(TEXTS)
-    for name in ("section", "domain"):
+    for name in ("section", "domain", "tag"):
         counts = page.facets[name]
         assert all(n > 0 for n in counts.values())
-        assert sum(counts.values()) <= page.total or page.timed_out
+        # A page has one section and one domain, but may have several tags.
+        counted = max(counts.values(), default=0) if name == "tag" else sum(counts.values())
+        assert counted <= page.total or page.timed_out
     for hit in page.hits:
         if query.section:  # "" is no filter
             assert hit.section == query.section
         if query.domain:
             assert hit.domain == query.domain.strip().lower()
+        if query.tag:
+            assert tag_key(query.tag) in tag_keys(hit.tags)
         assert hit.archived_at is None or hit.archived_at.tzinfo is not None
         # The snippet is the document's own text, escaped, with matches in <mark>.
         assert "<" not in _MARK.sub("", hit.snippet), hit.snippet
@@ -190,11 +199,11 @@ _filters = st.one_of(
 
 @FUZZ
 @example(
-    text="quo\udcff*", page=1, per_page=10, section=None, domain=None, sort="relevance",
+    text="quo\udcff*", page=1, per_page=10, section=None, domain=None, tag=None, sort="relevance",
     date_field="archived_at", date_from=None, date_to=None, fragments=3, chars=200,
 )  # fmt: skip
 @example(
-    text="quote", page=1, per_page=10, section="\ud800", domain="\udcff", sort="date",
+    text="quote", page=1, per_page=10, section="\ud800", domain="\udcff", tag="\udcff", sort="date",
     date_field="published", date_from=None, date_to=None, fragments=3, chars=200,
 )  # fmt: skip
 @given(
@@ -203,6 +212,7 @@ _filters = st.one_of(
     per_page=st.integers(1, 10),
     section=_filters,
     domain=st.one_of(_filters, st.sampled_from([d.upper() for d in DOMAINS])),
+    tag=st.one_of(_filters, st.sampled_from([t.upper() for tags in TAGS for t in tags])),
     sort=st.sampled_from(["relevance", "date"]),
     date_field=st.sampled_from(["archived_at", "published"]),
     date_from=_datetimes,
@@ -218,6 +228,7 @@ def test_any_search_gives_a_page_or_a_query_error(
     per_page: int,
     section: str | None,
     domain: str | None,
+    tag: str | None,
     sort: str,
     date_field: str,
     date_from: datetime | None,
@@ -231,6 +242,7 @@ def test_any_search_gives_a_page_or_a_query_error(
         per_page=per_page,
         section=section,
         domain=domain,
+        tag=tag,
         sort=sort,  # type: ignore[arg-type]
         date_field=date_field,  # type: ignore[arg-type]
         date_from=date_from,

@@ -74,6 +74,9 @@ def test_malformed_queries_as_on_whoosh(
         'title:"quote\\"',
         "domain:'; DROP TABLE search_documents; --",
         "section:'\\\\",
+        "tag:'; DROP TABLE search_documents; --",
+        "tag:\"'{}\\\" -tag:'",
+        "tag:quote\u0000 tag:\ue000",
         "quote:::paren",
         "::::",
         ":*",
@@ -155,7 +158,11 @@ def test_facets_count_the_whole_result_set_and_filters_narrow_it(pg: PostgresSea
     )
     page = pg.search(SearchQuery("shared", per_page=1))
     assert page.total == 30 and len(page.hits) == 1
-    assert page.facets == {"section": {"A": 10, "B": 10}, "domain": {"a.org": 15, "b.org": 15}}
+    assert page.facets == {
+        "section": {"A": 10, "B": 10},
+        "domain": {"a.org": 15, "b.org": 15},
+        "tag": {},
+    }
     assert pg.search(SearchQuery("shared", section="A")).total == 10
     assert pg.search(SearchQuery("shared", domain=" B.ORG ")).total == 15
     dated = pg.search(SearchQuery("shared", date_from=day(1), date_to=day(10)))

@@ -91,8 +91,14 @@ def test_queries_become_these_tsqueries(both: tuple[SearchIndex, PostgresSearch]
         "text:gil": "('gil':B)",
         "pars*": "('par':*)",
         "title:pars*": "('par':*A)",
-        '"garbage collector"': "('garbag':A <-> 'collector':A | 'garbag':B <-> 'collector':B)",
-        '"garbage the collector"': "('garbag':A <2> 'collector':A | 'garbag':B <2> 'collector':B)",
+        '"garbage collector"': (
+            "('garbag':A <-> 'collector':A | 'garbag':B <-> 'collector':B"
+            " | 'garbag':C <-> 'collector':C)"
+        ),
+        '"garbage the collector"': (
+            "('garbag':A <2> 'collector':A | 'garbag':B <2> 'collector':B"
+            " | 'garbag':C <2> 'collector':C)"
+        ),
         "gil -rust": "(('gil') & !('rust'))",
         "rust OR go memory": "((('rust') | ('go')) & ('memori'))",
         "the rust": "('rust')",

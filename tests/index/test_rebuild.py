@@ -115,6 +115,37 @@ def test_index_from_another_version_is_refused(index_path: Path) -> None:
         SearchIndex(index_path).doc_count()
 
 
+def _index_of_version_3(path: Path) -> None:
+    """An index as linkvault wrote it before tags and notes (schema version 3): its fields
+    without note, tag, tags and tag_keys, one document, CURRENT naming version 3."""
+    from whoosh import index as whoosh_index
+
+    from index.whoosh._schema import build_schema
+
+    old = build_schema()
+    for name in ("note", "tag", "tags", "tag_keys"):
+        old.remove(name)
+    generation = path / "gen-20261201000000-00000000"
+    generation.mkdir(parents=True)
+    ix = whoosh_index.create_in(str(generation), old)
+    with ix.writer() as writer:
+        writer.add_document(id="1", url="https://example.com/1", title="Old", text="old words")
+    (path / "CURRENT").write_text(
+        json.dumps({"format": "linkvault-index", "version": 3, "generation": generation.name})
+    )
+
+
+def test_an_index_from_before_tags_and_notes_is_refused_until_rebuilt(index_path: Path) -> None:
+    _index_of_version_3(index_path)
+    index = SearchIndex(index_path)
+    for call in (index.doc_count, lambda: index.search(SearchQuery("old")), index.writer):
+        with pytest.raises(IndexUnavailable, match="another version.*linkvault reindex"):
+            call()
+    assert index.rebuild([record(1, text="old words", tags=("Kept",), note="a note")]) == 1
+    assert [hit.tags for hit in index.search(SearchQuery("tag:kept note")).hits] == [["Kept"]]
+    index.close()
+
+
 def test_damaged_segment_files(index_path: Path) -> None:
     index = SearchIndex(index_path)
     add_all(index, [record(1, text="fragile")])

@@ -140,6 +140,7 @@ def test_facets_count_the_whole_result_set(library: SearchIndex) -> None:
     expected = {
         "section": {"Python / Internals": 3, "Memory": 1},
         "domain": {"a.org": 2, "b.org": 2, "c.org": 1},
+        "tag": {},
     }
     assert first.facets == second.facets == expected
     filtered = library.search(SearchQuery("python OR garbage OR gil", domain="a.org"))

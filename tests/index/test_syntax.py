@@ -48,6 +48,13 @@ def shape(node: syn.Node | None) -> object:
         ("-title:gil beta", And((Not(t("gil", "title")), t("beta")))),
         ("section:tools", t("tools", "section")),
         ("domain:Docs.Python.org", t("docs.python.org", "domain")),
+        ("tag:CPython", t("cpython", "tag")),
+        ('tag:"CPython  Internals"', t("cpython internals", "tag")),
+        ("tag:c++ gc", And((t("c++", "tag"), t("gc")))),
+        ("-tag:rust memory", And((Not(t("rust", "tag")), t("memory")))),
+        ("tag:(rust OR go)", Or((t("rust", "tag"), t("go", "tag")))),
+        ("tag:", t("tag")),
+        ('tag:""', None),
         ("x-ray", And((t("x"), t("ray")))),
         ("foo:bar", And((t("foo"), t("bar")))),
         ("title:", t("title")),
@@ -118,3 +125,26 @@ def test_anything_parses_to_a_tree_or_none(text: str) -> None:
     for leaf in syn.leaves(parsed):
         words = leaf.words if isinstance(leaf, Phrase) else (leaf.word,)
         assert all(words)
+
+
+@pytest.mark.parametrize(
+    ("tag", "query"),
+    [
+        ("Python", "tag:python"),
+        ("C++", "tag:c++"),
+        ("cpython internals", 'tag:"cpython internals"'),
+        ("  Spaced \t out ", 'tag:"spaced out"'),
+        ("f(x)", 'tag:"f(x)"'),
+        ('say "hi"', 'tag:"say hi"'),
+        ("AND", "tag:and"),
+        ("-minus", "tag:-minus"),
+    ],
+)
+def test_every_tag_has_a_query_that_finds_it(tag: str, query: str) -> None:
+    assert syn.tag_query(tag) == query
+    assert shape(syn.parse(syn.clean(query))) == t(syn.tag_key(tag), "tag")
+
+
+def test_a_plain_word_counts_three_clauses_a_fielded_one_one() -> None:
+    assert syn.clauses(syn.parse("alpha beta")) == 6  # title, text, note each
+    assert syn.clauses(syn.parse("title:alpha tag:beta")) == 2

@@ -1,10 +1,12 @@
-"""Links: listing, detail with full text, and the token-protected write routes."""
+"""Links: listing, detail with full text, and the write routes that add and refresh links
+(a session or a token; editing and removing them: routes_curation.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Query, Request, status
+from sqlalchemy.orm import Session
 
 from app.http.api.schemas import (
     Accepted,
@@ -14,7 +16,7 @@ from app.http.api.schemas import (
     LinkList,
     LinkSummary,
 )
-from app.http.deps import JobsDep, SessionDep, TokenDep, VaultDep
+from app.http.deps import JobsDep, SessionDep, VaultDep, WriterDep
 from app.http.formats import article_formats
 from app.services.queries import MAX_ID, link_view, list_links
 from archiver import clean_text
@@ -26,9 +28,12 @@ router = APIRouter(tags=["links"])
 
 LinkId = Annotated[int, Path(ge=1, le=MAX_ID, description="Link id.")]
 
-_WRITE_ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorResponse, "description": "Missing or wrong bearer token."},
-    403: {"model": ErrorResponse, "description": "No LINKVAULT_API_TOKEN is configured."},
+WRITE_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorResponse, "description": "Neither signed in nor a valid bearer token."},
+    403: {
+        "model": ErrorResponse,
+        "description": "No password or token is set up; or a session without its CSRF token.",
+    },
 }
 
 
@@ -40,8 +45,15 @@ def links(
     ] = None,
     page: Annotated[int, Query(ge=1, le=100_000, description="Page number.")] = 1,
     per_page: Annotated[int, Query(ge=1, le=500, description="Links per page.")] = 50,
+    tag: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Only links with this tag (the whole tag, whatever its case).",
+        ),
+    ] = None,
 ) -> LinkList:
-    total, rows = list_links(session, status_, page, per_page)
+    total, rows = list_links(session, status_, page, per_page, tag=tag)
     items = [
         LinkSummary(
             id=link.id,
@@ -50,6 +62,8 @@ def links(
             section=link.section,
             status=link.status,
             archived_at=link.archived_at,
+            tags=list(link.tags or []),
+            note=link.note,
         )
         for link in rows
     ]
@@ -63,6 +77,11 @@ def links(
     summary="One link, with its archived text",
 )
 def link_detail(request: Request, session: SessionDep, link_id: LinkId) -> LinkDetail:
+    return detail_of(request, session, link_id)
+
+
+def detail_of(request: Request, session: Session, link_id: int) -> LinkDetail:
+    """The link's detail as GET /api/links/{id} answers it; 404 when there is none."""
     view = link_view(session, link_id)
     if view is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no link with id {link_id}")
@@ -87,6 +106,8 @@ def link_detail(request: Request, session: SessionDep, link_id: LinkId) -> LinkD
         dead_since=link.dead_since,
         unreachable_since=link.unreachable_since,
         unreachable_reason=link.unreachable_reason,
+        tags=list(link.tags or []),
+        note=link.note,
         text=snap.text if snap else None,
         html=html,
         markdown=markdown,
@@ -128,11 +149,11 @@ def _specs(body: AddLinks) -> list[LinkSpec]:
     "/api/links",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses={**_WRITE_ERRORS, 400: {"model": ErrorResponse, "description": "Invalid URLs."}},
+    responses={**WRITE_ERRORS, 400: {"model": ErrorResponse, "description": "Invalid URLs."}},
     summary="Add links; they are archived in the background",
 )
 def add_links(
-    _token: TokenDep,
+    _writer: WriterDep,
     body: AddLinks,
     vault: VaultDep,
     jobs: JobsDep,
@@ -160,11 +181,11 @@ def _in_given_order(specs: list[LinkSpec], ids: list[int]) -> list[int]:
     "/api/links/{link_id}/refresh",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses={**_WRITE_ERRORS, 404: {"model": ErrorResponse, "description": "No such link."}},
+    responses={**WRITE_ERRORS, 404: {"model": ErrorResponse, "description": "No such link."}},
     summary="Fetch a link again, in the background",
 )
 def refresh_link(
-    _token: TokenDep,
+    _writer: WriterDep,
     link_id: LinkId,
     vault: VaultDep,
     jobs: JobsDep,

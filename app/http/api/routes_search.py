@@ -112,11 +112,15 @@ def to_response(page: SearchPage) -> SearchResponse:
                 status=hit.status,
                 score=hit.score,
                 archived_at=hit.archived_at,
+                tags=hit.tags,
+                note=hit.note,
             )
             for hit in page.hits
         ],
         facets=SearchFacets(
-            section=page.facets.get("section", {}), domain=page.facets.get("domain", {})
+            section=page.facets.get("section", {}),
+            domain=page.facets.get("domain", {}),
+            tag=page.facets.get("tag", {}),
         ),
         suggestion=page.suggestion,
         fallback_or=page.fallback_or,
@@ -145,7 +149,8 @@ async def search(
         Query(
             max_length=MAX_QUERY_CHARS,
             description='Words (all must match), "phrases", -excluded, title:, section:, '
-            "domain:. When no page has every word, any-word matching is used.",
+            'domain:, tag: (tag:"two words"). When no page has every word, any-word matching '
+            "is used.",
         ),
     ] = "",
     page: Annotated[int, Query(ge=1, le=1000, description="Page number.")] = 1,
@@ -155,6 +160,10 @@ async def search(
     ] = None,
     domain: Annotated[
         str | None, Query(max_length=300, description="Only this domain (exact host).")
+    ] = None,
+    tag: Annotated[
+        str | None,
+        Query(max_length=300, description="Only pages with this tag (any case and spacing)."),
     ] = None,
     date_from: Annotated[
         IsoDay | None, Query(description="Archived on or after this day (YYYY-MM-DD).")
@@ -172,6 +181,7 @@ async def search(
         per_page=per_page,
         section=section or None,
         domain=domain or None,
+        tag=(tag or "").strip() or None,
         date_from=day_start(date_from),
         date_to=day_end(date_to),
         sort=sort,

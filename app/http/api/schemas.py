@@ -3,8 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from archiver.curation import (
+    MAX_NOTE_LENGTH,
+    MAX_SECTION_LENGTH,
+    MAX_TAGS,
+    MAX_TITLE_LENGTH,
+    clean_section,
+    clean_title,
+    clean_user_note,
+)
+from archiver.tagging import MAX_TAG_LENGTH, clean_tags
 
 
 class ErrorResponse(BaseModel):
@@ -24,11 +43,17 @@ class SearchResult(BaseModel):
     status: str = Field(description="Link status: ok, failed, dead, blocked, unsupported.")
     score: float = Field(description="BM25F relevance score (higher is better).")
     archived_at: datetime | None = Field(description="When this copy was archived (UTC).")
+    tags: list[str] = Field(description="The link's tags, as written (plain text).")
+    note: str | None = Field(description="The link's note, plain text; null when it has none.")
 
 
 class SearchFacets(BaseModel):
     section: dict[str, int] = Field(description="Hits per section over the whole result set.")
     domain: dict[str, int] = Field(description="Hits per domain over the whole result set.")
+    tag: dict[str, int] = Field(
+        description="Hits per tag over the whole result set, by tag in lower case with "
+        "single spaces (how tags are matched)."
+    )
 
 
 class SearchResponse(BaseModel):
@@ -37,7 +62,7 @@ class SearchResponse(BaseModel):
     page: int = Field(description="Page number, from 1.")
     per_page: int = Field(description="Results per page.")
     results: list[SearchResult] = Field(description="This page of hits, best first.")
-    facets: SearchFacets = Field(description="Counts by section and domain, for narrowing.")
+    facets: SearchFacets = Field(description="Counts by section, domain and tag, for narrowing.")
     suggestion: str | None = Field(
         description="A corrected query when this one finds little, else null."
     )
@@ -50,13 +75,22 @@ class SearchResponse(BaseModel):
     )
 
 
+_TAGS = "The owner's tags, in the order given (case-insensitively distinct)."
+_NOTE = "The owner's note on the link (plain text, may span lines); null when none."
+
+
 class LinkSummary(BaseModel):
     id: int = Field(description="Link id.")
     url: str = Field(description="The link as listed.")
-    title: str | None = Field(description="The list's title for the link, or the page's.")
+    title: str | None = Field(
+        description="The owner's title for the link (from the list, or an edit); null shows "
+        "the page's."
+    )
     section: str | None = Field(description="Heading or bookmark folder it was listed under.")
     status: str = Field(description="pending, ok, failed, dead, blocked or unsupported.")
     archived_at: datetime | None = Field(description="When its current copy was archived (UTC).")
+    tags: list[str] = Field(default_factory=list, description=_TAGS)
+    note: str | None = Field(default=None, description=_NOTE)
 
 
 class LinkList(BaseModel):
@@ -91,6 +125,8 @@ class LinkDetail(BaseModel):
     unreachable_reason: str | None = Field(
         description='What that check saw ("HTTP 404 Not Found"); null with unreachable_since.'
     )
+    tags: list[str] = Field(default_factory=list, description=_TAGS)
+    note: str | None = Field(default=None, description=_NOTE)
     text: str | None = Field(description="The archived text in full; null when never archived.")
     html: str | None = Field(
         description="The structured copy as sanitized HTML (a fragment, images at "
@@ -159,6 +195,62 @@ class AddLinks(BaseModel):
     section: str | None = Field(
         default=None, max_length=300, description="Section to file the new links under."
     )
+
+
+# What the JSON schema says of an edit's values, for clients and /docs; the validators below
+# apply the rule itself first (archiver/curation.py, archiver/tagging.py), with its messages,
+# so what passes them always meets these.
+_NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"  # tab and newlines allowed
+_TAG = r"^[^,\x00-\x1f\x7f-\x9f]*[^\s,\x00-\x1f\x7f-\x9f][^,\x00-\x1f\x7f-\x9f]*$"
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG_LENGTH, pattern=_TAG)]
+
+
+class LinkEdit(BaseModel):
+    """What PATCH /api/links/{id} sets: only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(
+        default=None,
+        max_length=MAX_TITLE_LENGTH,
+        pattern=_NO_CONTROL,
+        description="The link's title (whitespace runs become one space); null or an empty "
+        "string clears it, and the page's own title shows.",
+    )
+    section: str | None = Field(
+        default=None,
+        max_length=MAX_SECTION_LENGTH,
+        pattern=_NO_CONTROL,
+        description='Its section ("A / B": folder B inside A); null or empty clears it.',
+    )
+    tags: list[Tag] | None = Field(
+        default=None,
+        max_length=MAX_TAGS,
+        description="Its tags, replacing the list (null or [] clears it): each 1 to 64 "
+        "characters once trimmed, no control characters, no comma; a tag repeated in any "
+        "case is kept once, as first spelled.",
+    )
+    note: str | None = Field(
+        default=None,
+        max_length=MAX_NOTE_LENGTH,
+        pattern=_NO_CONTROL,
+        description="A note on the link, several lines allowed; null or empty clears it.",
+    )
+
+    @field_validator("title", "section", "note", mode="before")
+    @classmethod
+    def _one_rule(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value  # null, or the wrong type: the field's own check says so
+        clean = {"title": clean_title, "section": clean_section, "note": clean_user_note}
+        return clean[info.field_name or ""](value)
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tag_rule(cls, value: Any) -> Any:
+        if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+            return value
+        return clean_tags(value)
 
 
 class Accepted(BaseModel):

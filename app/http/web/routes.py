@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from dataclasses import replace
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
@@ -37,6 +38,7 @@ from app.services.queries import (
     unreachable_count,
 )
 from archiver.models import Snapshot
+from index import tag_key, tag_query
 
 router = APIRouter(include_in_schema=False)
 templates = make_templates()
@@ -64,6 +66,9 @@ def search_page(request: Request, session: SessionDep, index: IndexDep) -> HTMLR
                 "recent": recent_links(session),
             },
         )
+    if not state.q and state.tag:
+        # A tag without words is the query that finds it: shown in the box, to refine.
+        state = replace(state, q=tag_query(state.tag), tag="")
     if not state.q:
         return _browse(request, session, state, problems)
     error: str | None = None
@@ -88,6 +93,9 @@ def search_page(request: Request, session: SessionDep, index: IndexDep) -> HTMLR
             "last_page": min(last_page, 1000),
             "sections": sorted(facets.get("section", {}).items(), key=lambda kv: -kv[1]),
             "domains": sorted(facets.get("domain", {}).items(), key=lambda kv: -kv[1]),
+            "tags": sorted(facets.get("tag", {}).items(), key=lambda kv: -kv[1]),
+            # The facet lists tags by key: the filter in the address may be written otherwise.
+            "current_tag": tag_key(state.tag),
             "facet_limit": FACET_LIMIT,
         },
         status_code=code,

@@ -68,10 +68,9 @@ async def add_submit(
             request, session, refused.form, refused.errors, status.HTTP_422_UNPROCESSABLE_ENTITY
         )
     added = add_link(vault, form)
-    if added.new:
-        # After the redirect, in a worker thread (or queued for workers): the reader page
-        # shows "pending" meanwhile.
-        background.add_task(jobs.archive_new, [added.link_id])
+    # After the redirect, in a worker thread (or queued for workers): the reader page shows
+    # "pending" meanwhile. A link already archived is left alone; one that failed is retried.
+    background.add_task(jobs.archive_new, [added.link_id])
     return RedirectResponse(
         f"/links/{added.link_id}?added={'new' if added.new else 'existing'}",
         status_code=status.HTTP_303_SEE_OTHER,

@@ -24,6 +24,7 @@ class SearchState:
     page: int = 1
     section: str = ""
     domain: str = ""
+    tag: str = ""
     sort: Literal["relevance", "date"] = "relevance"
     date_from: date | None = None
     date_to: date | None = None
@@ -60,6 +61,7 @@ class SearchState:
             page=page,
             section=text("section"),
             domain=text("domain"),
+            tag=text("tag"),
             sort=sort,
             date_from=day("date_from"),
             date_to=day("date_to"),
@@ -71,11 +73,11 @@ class SearchState:
 
     @property
     def is_search(self) -> bool:
-        return bool(self.q or self.section or self.domain or self.date_from or self.date_to)
+        return bool(self.q or self.has_filters)
 
     @property
     def has_filters(self) -> bool:
-        return bool(self.section or self.domain or self.date_from or self.date_to)
+        return bool(self.section or self.domain or self.tag or self.date_from or self.date_to)
 
     def to_query(self) -> SearchQuery:
         return SearchQuery(
@@ -84,6 +86,7 @@ class SearchState:
             per_page=PER_PAGE,
             section=self.section or None,
             domain=self.domain or None,
+            tag=self.tag or None,
             date_from=None
             if self.date_from is None
             else datetime.combine(self.date_from, time.min, tzinfo=UTC),
@@ -104,6 +107,7 @@ class SearchState:
                 ("q", state.q),
                 ("section", state.section),
                 ("domain", state.domain),
+                ("tag", state.tag),
                 ("date_from", state.date_from.isoformat() if state.date_from else ""),
                 ("date_to", state.date_to.isoformat() if state.date_to else ""),
                 ("sort", "" if state.sort == "relevance" else state.sort),

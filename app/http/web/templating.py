@@ -1,4 +1,5 @@
-"""The Jinja2 environment (autoescape always on) and the filters the pages use."""
+"""The Jinja2 environment (autoescape always on), the filters the pages use, and what every
+page knows of the request: whether the owner is signed in, and `csrf_field()` for forms."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ import html
 import re
 from datetime import date, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlencode, urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
+from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from app.http.auth import signed_in
 from archiver.urls import domain_of
+from index import tag_query
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -68,6 +74,11 @@ def paragraphs(text: str | None) -> list[str]:
     return [part for part in parts if part]
 
 
+def tag_search(tag: str) -> str:
+    """The search page's address for the pages with ``tag``."""
+    return "/?" + urlencode({"q": tag_query(tag)})
+
+
 def human_date(value: datetime | date | str | None) -> str:
     if value is None or value == "":
         return ""
@@ -96,6 +107,29 @@ def human_bytes(size: int) -> str:
     return f"{size} bytes"
 
 
+@pass_context
+def csrf_field(context: Context) -> Markup:
+    """The hidden input carrying the CSRF token (app/http/sessions.py): every form that
+    POSTs writes `{{ csrf_field() }}`, first in the form (asgi-csrf reads a multipart body
+    only up to the first file). Empty where the page is drawn outside the CSRF middleware
+    (the 500 page)."""
+    request = context.get("request")
+    token_of = request.scope.get("csrftoken") if isinstance(request, Request) else None
+    if token_of is None:
+        return Markup("")
+    return Markup('<input type="hidden" name="csrftoken" value="{}">').format(token_of())
+
+
+def account_context(request: Request) -> dict[str, Any]:
+    """Whether the header offers "Sign out", or "Sign in" coming back to this page (not on
+    the sign-in page itself)."""
+    if request.url.path == "/signin":
+        return {"signed_in": signed_in(request), "signin_href": ""}
+    here = request.url.path + ("?" + request.url.query if request.url.query else "")
+    back = "" if here == "/" else "?" + urlencode({"next": here})
+    return {"signed_in": signed_in(request), "signin_href": "/signin" + back}
+
+
 def make_templates() -> Jinja2Templates:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -113,5 +147,7 @@ def make_templates() -> Jinja2Templates:
         human_date=human_date,
         iso=iso,
         human_bytes=human_bytes,
+        tag_search=tag_search,
     )
-    return Jinja2Templates(env=env)
+    env.globals["csrf_field"] = csrf_field
+    return Jinja2Templates(env=env, context_processors=[account_context])

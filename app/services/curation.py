@@ -1,0 +1,102 @@
+"""Curating the archive, once for the command line, the JSON API and the web forms: editing
+what the owner sets on a link (title, section, tags, note) and removing links.
+
+The database changes in one transaction (archiver/curation.py); the search index follows at
+once, after the commit. If the index cannot (another writer held it past its lock timeout, or
+it is damaged), the change stands and the index catches up at the next run or with
+`linkvault check --repair`: an edited link stays marked for it, and a removed link's document
+is one the database no longer has, which `sync_index` deletes. The caller hears of it in
+`index_error`, to tell the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from app.services.indexing import index_links
+from app.services.linkrefs import UnknownLinks
+from app.services.vault import Vault
+from archiver.curation import KEEP, CuratedLink, Keep, LinkChanges
+from index import IndexUnavailable
+
+__all__ = ["Edit", "Removal", "edit_link", "links_to_remove", "remove_links"]
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    links: list[CuratedLink]  # removed (or, for a dry run, that would be), in the order given
+    dry_run: bool = False
+    index_error: str | None = None  # removed from the database; the index has yet to follow
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    link: CuratedLink  # the link after the edit
+    changed: tuple[str, ...]  # what changed: title, section, tags, note
+    index_error: str | None = None  # stored; the index has yet to follow
+
+
+def links_to_remove(vault: Vault, link_ids: Sequence[int]) -> list[CuratedLink]:
+    """These links as they are (what a removal would take); UnknownLinks names the ids of
+    no link."""
+    found = vault.store.curation.describe(link_ids)
+    missing = sorted(set(link_ids) - {link.id for link in found})
+    if missing:
+        raise UnknownLinks([str(link_id) for link_id in missing])
+    return found
+
+
+def remove_links(vault: Vault, link_ids: Sequence[int], *, dry_run: bool = False) -> Removal:
+    """Removes these links with their snapshots, checks, queue entry, index documents and
+    the images nothing else shows. UnknownLinks, with nothing removed, when an id names no
+    link; with `dry_run`, only says what would be removed."""
+    chosen = links_to_remove(vault, link_ids)
+    if dry_run:
+        return Removal(chosen, dry_run=True)
+    # A link removed by someone else meanwhile is simply not in the answer.
+    removed = vault.store.curation.remove([link.id for link in chosen])
+    error = _follow(vault, [link.id for link in removed])
+    return Removal(removed, index_error=error)
+
+
+def edit_link(
+    vault: Vault,
+    link_id: int,
+    *,
+    title: str | None | Literal[Keep.KEEP] = KEEP,
+    section: str | None | Literal[Keep.KEEP] = KEEP,
+    tags: Sequence[str] | Literal[Keep.KEEP] = KEEP,
+    note: str | None | Literal[Keep.KEEP] = KEEP,
+    add_tags: Sequence[str] = (),
+    remove_tags: Sequence[str] = (),
+) -> Edit:
+    """Sets what is given (KEEP, the default, leaves a field as it is; None or "" clears a
+    title, section or note; `tags` replaces the list, `add_tags` and `remove_tags` change
+    it). InvalidTag or InvalidField (both ValueError, with a message for the user) before
+    anything is written; UnknownLinks when there is no such link."""
+    changes = LinkChanges(
+        title=title,
+        section=section,
+        note=note,
+        tags=tags,
+        add_tags=add_tags,
+        remove_tags=remove_tags,
+    )
+    edited = vault.store.curation.edit(link_id, changes)
+    if edited is None:
+        raise UnknownLinks([str(link_id)])
+    error = _follow(vault, [link_id]) if edited.changed else None
+    return Edit(edited.link, edited.changed, index_error=error)
+
+
+def _follow(vault: Vault, link_ids: list[int]) -> str | None:
+    """The index follows the database now; what stopped it, if something did."""
+    if not link_ids:
+        return None
+    try:
+        index_links(vault.store, vault.index, link_ids)
+    except IndexUnavailable as exc:
+        return str(exc)
+    return None
