@@ -64,9 +64,7 @@ async def add_submit(
     try:
         form = form_from_values(values, strict=True)
     except AddRefused as refused:
-        return _page(
-            request, session, refused.form, refused.errors, status.HTTP_422_UNPROCESSABLE_ENTITY
-        )
+        return _page(request, session, refused.form, refused.errors, 422)
     added = add_link(vault, form)
     # After the redirect, in a worker thread (or queued for workers): the reader page shows
     # "pending" meanwhile. A link already archived is left alone; one that failed is retried.
