@@ -24,7 +24,7 @@ from app.http.jobs import ArchiveJobs
 from app.http.security import SecurityHeadersMiddleware, docs_csp
 from app.http.sessions import BrowserSessions
 from app.http.web import routes as web_routes
-from app.http.web import routes_signin
+from app.http.web import routes_add, routes_signin
 from app.services.vault import Vault
 from app.settings import Settings
 from archiver import __version__
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_images,
         web_routes,
         routes_signin,
+        routes_add,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -210,6 +210,8 @@ def reader(request: Request, link_id: str, session: SessionDep) -> HTMLResponse:
             "checks": link_checks(session, view.link.id),
             "state": SearchState(q=q),
             "back": SearchState(q=q).url() if q else "/",
+            # Set by the add form's redirect (app/http/web/routes_add.py).
+            "added": request.query_params.get("added", ""),
         },
     )
 
