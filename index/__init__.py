@@ -14,7 +14,13 @@ text (_text.py) and the backend protocol (backend.py). The query language is doc
 docs/user-guide.md; limits and design notes in index/README.md.
 """
 
-from index._errors import IndexLocked, IndexUnavailable, QueryError, SearchBusy
+from index._errors import (
+    IndexLocked,
+    IndexNeedsRebuild,
+    IndexUnavailable,
+    QueryError,
+    SearchBusy,
+)
 from index._syntax import tag_key, tag_query
 from index._types import IndexRecord, SearchHit, SearchPage, SearchQuery
 from index.backend import (
@@ -38,6 +44,7 @@ __all__ = [
     "LockOwner",
     "IndexLocked",
     "IndexRecord",
+    "IndexNeedsRebuild",
     "IndexUnavailable",
     "IndexWriter",
     "QueryError",

@@ -12,6 +12,16 @@ class IndexUnavailable(Exception):
     """The index is missing, damaged or from an incompatible version."""
 
 
+class IndexNeedsRebuild(IndexUnavailable):
+    """The index on disk cannot be used as it is (damaged, or written by another version of
+    linkvault): it is derived data, so a writer may rebuild it from the database. The
+    message tells a reader what to run; `reason` is only what is wrong."""
+
+    def __init__(self, reason: str, advice: str) -> None:
+        super().__init__(f"{reason} {advice}")
+        self.reason = reason
+
+
 class IndexLocked(IndexUnavailable):
     """Another writer held the index lock for longer than the timeout."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import queue
 import threading
 import time
@@ -14,7 +15,9 @@ from archiver import Store
 from archiver.models import Link, Snapshot
 from archiver.records import as_datetime
 from archiver.urls import domain_of
-from index import IndexRecord, SearchBackend
+from index import IndexNeedsRebuild, IndexRecord, SearchBackend
+
+log = logging.getLogger("linkvault.indexing")
 
 
 def to_record(link: Link, snapshot: Snapshot) -> IndexRecord:
@@ -121,9 +124,18 @@ def _versions(store: Store, link_ids: list[int]) -> dict[int, str | None]:
 
 
 def sync_index(store: Store, index: SearchBackend) -> int:
-    """Repairs what an interrupted run left behind: missing, stale or extra documents."""
+    """Repairs what an interrupted run left behind: missing, stale or extra documents.
+
+    An index that cannot be used as it is (written by another version of linkvault after an
+    upgrade, or damaged) is rebuilt from the database, which holds everything it shows: the
+    next run mends it rather than every run failing until someone types `reindex`.
+    """
     searchable = store.index_bookkeeping.searchable_ids()
-    indexed = index.indexed_ids()
+    try:
+        indexed = index.indexed_ids()
+    except IndexNeedsRebuild as exc:
+        log.warning("%s Rebuilding it from the database now.", exc.reason)
+        return rebuild_index(store, index)
     stale = set(store.index_bookkeeping.ids_needing_index())
     todo = sorted(stale | (searchable - indexed) | (indexed - searchable))
     return index_links(store, index, todo)

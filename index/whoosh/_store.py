@@ -33,7 +33,7 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.util.filelock import try_for
 
-from index._errors import IndexLocked, IndexUnavailable
+from index._errors import IndexLocked, IndexNeedsRebuild, IndexUnavailable
 from index.whoosh._schema import SCHEMA_VERSION, schema
 
 FORMAT = "linkvault-index"
@@ -108,19 +108,19 @@ class Store:
         except FileNotFoundError as exc:
             raise IndexUnavailable(f"No search index in {self.path}. {_REINDEX}") from exc
         except (OSError, ValueError) as exc:
-            raise IndexUnavailable(
-                f"The search index in {self.path} is damaged. {_REINDEX}"
+            raise IndexNeedsRebuild(
+                f"The search index in {self.path} is damaged.", _REINDEX
             ) from exc
         if not isinstance(info, dict) or info.get("format") != FORMAT:
-            raise IndexUnavailable(f"The search index in {self.path} is damaged. {_REINDEX}")
+            raise IndexNeedsRebuild(f"The search index in {self.path} is damaged.", _REINDEX)
         if info.get("version") != SCHEMA_VERSION:
-            raise IndexUnavailable(
-                f"The search index in {self.path} was built by another version of linkvault. "
-                + _REINDEX
+            raise IndexNeedsRebuild(
+                f"The search index in {self.path} was built by another version of linkvault.",
+                _REINDEX,
             )
         name = info.get("generation")
         if not isinstance(name, str) or not name.startswith(GEN_PREFIX) or "/" in name:
-            raise IndexUnavailable(f"The search index in {self.path} is damaged. {_REINDEX}")
+            raise IndexNeedsRebuild(f"The search index in {self.path} is damaged.", _REINDEX)
         return Generation(name, self.path / name)
 
     def open(self, generation: Generation | None = None) -> Any:
@@ -129,9 +129,8 @@ class Store:
         try:
             return whoosh_index.FileIndex(FileStorage(str(gen.path)), schema=schema())
         except Exception as exc:  # noqa: BLE001 - Whoosh raises many types for a bad TOC
-            raise IndexUnavailable(
-                f"The search index in {self.path} cannot be read ({type(exc).__name__}). "
-                + _REINDEX
+            raise IndexNeedsRebuild(
+                f"The search index in {self.path} cannot be read ({type(exc).__name__}).", _REINDEX
             ) from exc
 
     # -- the write lock -----------------------------------------------------------------
