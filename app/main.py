@@ -20,6 +20,7 @@ from app.http.api import (
     routes_search,
     routes_system,
 )
+from app.http.body_limit import RequestBodyLimit
 from app.http.jobs import ArchiveJobs
 from app.http.security import SecurityHeadersMiddleware, docs_csp
 from app.http.sessions import BrowserSessions
@@ -58,9 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = ArchiveJobs(vault)
     # The accounts' clock (sign-in limits, token use): tests set their own.
     app.state.clock = utcnow
-    # Outermost last: security headers on everything; then sessions, the caller, private
-    # mode and CSRF (app/http/sessions.py).
+    # Outermost last: security headers on everything; then the body limit (nothing reads a
+    # body past it, not even asgi-csrf); then sessions, the caller, private mode and CSRF
+    # (app/http/sessions.py).
     app.add_middleware(BrowserSessions, settings=settings)
+    app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     errors.install(app)
     for module in (

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         description="Addresses (IPs or CIDR networks) of reverse proxies whose "
         "X-Forwarded-Proto and X-Forwarded-For are believed; none by default.",
     )
+    max_request_bytes: int = Field(
+        10 * 1024 * 1024,
+        gt=0,
+        description="Largest request body the web service reads (forms, JSON); larger is 413.",
+    )
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to open a connection.")
     read_timeout: float = Field(20.0, gt=0, description="Seconds to wait for the next bytes.")
     page_deadline: float = Field(

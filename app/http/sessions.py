@@ -39,6 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http import errors
 from app.http.auth import CallerBackend, DatabaseUnavailable, account_service
+from app.http.body_limit import BodyTooLarge
 from app.http.private import PrivateModeGate
 from app.settings import Settings
 
@@ -137,6 +138,8 @@ class _CsrfGuard:
         scope[_PASSED] = passed
         try:
             await self.app(scope, receive, send)
+        except BodyTooLarge:
+            raise  # answered 413 by app/http/body_limit.py, outside
         except Exception:
             if passed[0]:
                 raise
