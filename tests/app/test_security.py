@@ -28,6 +28,8 @@ def test_the_policy_is_strict() -> None:
         "default-src": "'none'",
         "style-src": "'self'",
         "img-src": "'self'",
+        # The web app manifest (installing linkvault, the share sheet's target).
+        "manifest-src": "'self'",
         "form-action": "'self'",
         "base-uri": "'none'",
         "frame-ancestors": "'none'",
