@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.http.deps import SessionDep, VaultDep, WriterDep
@@ -105,6 +105,13 @@ def _edit_page(
     )
 
 
+async def _sent_fields(request: Request) -> dict[str, str]:
+    """The form's fields that were sent, empty ones too (FastAPI's Form() would take an
+    empty field for a missing one, and an emptied title would never clear)."""
+    form = await request.form()
+    return {name: value for name in _RULES if isinstance(value := form.get(name), str)}
+
+
 @router.api_route("/links/{link_id}/edit", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def edit_page(request: Request, link_id: str, session: SessionDep) -> HTMLResponse:
     """The form, filled with what the link has now."""
@@ -119,16 +126,11 @@ def edit_submit(
     _writer: WriterDep,
     session: SessionDep,
     vault: VaultDep,
-    title: Annotated[str | None, Form()] = None,
-    section: Annotated[str | None, Form()] = None,
-    tags: Annotated[str | None, Form()] = None,
-    note: Annotated[str | None, Form()] = None,
+    sent: Annotated[dict[str, str], Depends(_sent_fields)],
 ) -> Response:
     """Saves the form: an empty title, section or note clears it; a field not sent stays
     as it is. 303 to the reader, or the form again with the messages (422)."""
     view = view_or_404(session, link_id)
-    given = {"title": title, "section": section, "tags": tags, "note": note}
-    sent = {name: value for name, value in given.items() if value is not None}
     problems = _problems(sent)
     if not problems:
         changes: dict[str, Any] = {name: sent.get(name, KEEP) for name in _RULES}
