@@ -241,6 +241,8 @@ def test_every_refused_field_is_named_at_once(
     refused = post_edit(signed_in, link_id, title="a\u0000b", tags="x" * 70, note="n" * 10_001)
     assert refused.status_code == 422
     assert set(dict(FIELD_ERROR.findall(refused.text))) == {"title", "tags", "note"}
+    # The section was not sent: the form shows the link's own.
+    assert 'name="section" type="text" value="Interpreters"' in refused.text
 
 
 def test_an_edit_survives_a_refresh_of_the_page(tmp_path: Path, local_site: LocalSite) -> None:

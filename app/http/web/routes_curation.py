@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -155,7 +155,8 @@ def edit_submit(
             return RedirectResponse(
                 f"/links/{view.link.id}?edited={outcome}", status_code=status.HTTP_303_SEE_OTHER
             )
-    form = EditForm(**{name: sent.get(name, "") for name in _RULES})
+    # As typed; a field that was not sent shows what the link has.
+    form = replace(EditForm.of(view.link), **sent)
     return _edit_page(request, session, view, form, problems, 422)
 
 
