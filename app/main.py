@@ -26,6 +26,7 @@ from app.http.security import SecurityHeadersMiddleware, docs_csp
 from app.http.sessions import BrowserSessions
 from app.http.web import routes as web_routes
 from app.http.web import routes_add, routes_signin
+from app.http.web import routes_curation as web_curation
 from app.services.vault import Vault
 from app.settings import Settings
 from archiver import __version__
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         web_routes,
         routes_signin,
         routes_add,
+        web_curation,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

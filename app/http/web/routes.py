@@ -14,6 +14,7 @@ from markupsafe import Markup
 from app.http.deps import IndexDep, SessionDep
 from app.http.formats import image_base
 from app.http.lookups import pick_pair, run_search
+from app.http.web.notices import removed_notice
 from app.http.web.state import SearchState
 from app.http.web.templating import make_templates
 from app.services.article import (
@@ -64,6 +65,8 @@ def search_page(request: Request, session: SessionDep, index: IndexDep) -> HTMLR
                 "documents": index.doc_count(),
                 "sections": section_counts(session),
                 "recent": recent_links(session),
+                # Set by a removal's redirect (app/http/web/routes_curation.py), signed.
+                "removed": removed_notice(request),
             },
         )
     if not state.q and state.tag:
@@ -124,7 +127,7 @@ def _browse(
     )
 
 
-def _number(value: str | None) -> int:
+def id_number(value: str | None) -> int:
     """A positive id from a path or query value; 0 for anything else."""
     if value is None or not value.isascii() or not value.isdigit():
         return 0
@@ -132,9 +135,9 @@ def _number(value: str | None) -> int:
     return number if 0 < number <= MAX_ID else 0
 
 
-def _view(session: SessionDep, link_id: str) -> LinkView:
+def view_or_404(session: SessionDep, link_id: str) -> LinkView:
     # A str path parameter: "/links/abc" is a missing page (404), not a validation error.
-    number = _number(link_id)
+    number = id_number(link_id)
     view = link_view(session, number) if number else None
     if view is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "There is no archived link with this id.")
@@ -147,7 +150,7 @@ def _chosen_snapshot(request: Request, session: SessionDep, view: LinkView) -> S
     asked = request.query_params.get("snapshot")
     if asked is None:
         return view.snapshot
-    snap = link_snapshot(session, view.link.id, _number(asked))
+    snap = link_snapshot(session, view.link.id, id_number(asked))
     if snap is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "This link has no such snapshot.")
     return snap
@@ -165,7 +168,7 @@ def _filename(title: str, link_id: int) -> str:
 def markdown_download(request: Request, link_id: str, session: SessionDep) -> Response:
     """The article as a Markdown file: structured when the copy has structure, else its
     text as paragraphs."""
-    view = _view(session, link_id)
+    view = view_or_404(session, link_id)
     snap = _chosen_snapshot(request, session, view)
     if snap is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "This link has no archived copy yet.")
@@ -187,7 +190,7 @@ def markdown_download(request: Request, link_id: str, session: SessionDep) -> Re
 
 @router.api_route("/links/{link_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def reader(request: Request, link_id: str, session: SessionDep) -> HTMLResponse:
-    view = _view(session, link_id)
+    view = view_or_404(session, link_id)
     q = request.query_params.get("q", "")[:2000]
     snap = _chosen_snapshot(request, session, view)
     document = document_of(snap.document) if snap is not None else None
@@ -210,8 +213,9 @@ def reader(request: Request, link_id: str, session: SessionDep) -> HTMLResponse:
             "checks": link_checks(session, view.link.id),
             "state": SearchState(q=q),
             "back": SearchState(q=q).url() if q else "/",
-            # Set by the add form's redirect (app/http/web/routes_add.py).
+            # Set by the add and edit forms' redirects (routes_add.py, routes_curation.py).
             "added": request.query_params.get("added", ""),
+            "edited": request.query_params.get("edited", ""),
         },
     )
 
@@ -219,10 +223,10 @@ def reader(request: Request, link_id: str, session: SessionDep) -> HTMLResponse:
 @router.api_route("/links/{link_id}/diff", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def diff_page(request: Request, link_id: str, session: SessionDep) -> HTMLResponse:
     """What changed between two snapshots: escaped text lines, added and removed marked."""
-    view = _view(session, link_id)
+    view = view_or_404(session, link_id)
     params = request.query_params
-    from_id = _number(params.get("from")) if params.get("from") else None
-    to_id = _number(params.get("to")) if params.get("to") else None
+    from_id = id_number(params.get("from")) if params.get("from") else None
+    to_id = id_number(params.get("to")) if params.get("to") else None
     try:
         older, newer = pick_pair(session, view.link.id, from_id, to_id)
     except HTTPException as exc:
