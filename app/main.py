@@ -7,8 +7,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.http import errors
@@ -22,8 +20,9 @@ from app.http.api import (
 )
 from app.http.body_limit import RequestBodyLimit
 from app.http.jobs import ArchiveJobs
-from app.http.security import SecurityHeadersMiddleware, docs_csp
+from app.http.security import SecurityHeadersMiddleware
 from app.http.sessions import BrowserSessions
+from app.http.swagger import add_docs
 from app.http.web import routes as web_routes
 from app.http.web import routes_add, routes_signin
 from app.http.web import routes_curation as web_curation
@@ -52,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Search an archive of reading lists: full text, highlighted snippets.",
         lifespan=lifespan,
-        docs_url=None,  # served below, with its own Content-Security-Policy
+        docs_url=None,  # app/http/swagger.py: Swagger UI from here, its own policy
         redoc_url=None,
     )
     app.state.settings = settings
@@ -82,15 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        page = get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="linkvault API",
-            swagger_favicon_url="/static/favicon.svg",
-        )
-        page.headers["Content-Security-Policy"] = docs_csp(bytes(page.body).decode())
-        return page
+    add_docs(app)
 
     return app
 

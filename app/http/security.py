@@ -1,4 +1,4 @@
-"""Security headers on every response, and the one relaxed policy the API docs need.
+"""Security headers on every response, and the API docs page's own policy.
 
 Archived pages are untrusted text; escaping keeps them inert, and this strict policy is the
 second wall: even a markup bug could not run a script, load a resource or submit a form
@@ -28,9 +28,8 @@ STATIC_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
-# Swagger UI's bundle comes from a CDN (FastAPI ships no copy). Only /docs allows it, and
-# its one inline script is allowed by hash, not with 'unsafe-inline'.
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
+# Swagger UI's files are served from here (app/http/swagger.py); /docs needs no other host,
+# and its one inline boot script is allowed by hash, not with 'unsafe-inline'.
 DOCS_PATHS = frozenset({"/docs"})
 # Archived images carry a stricter policy of their own (app/http/api/routes_images.py).
 OWN_POLICY_PREFIXES = ("/images/",)
@@ -39,14 +38,17 @@ _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 
 
 def docs_csp(page_html: str) -> str:
-    """The policy for the Swagger UI page: the CDN, its inline boot script, the schema."""
+    """The policy for the Swagger UI page: its own files, its inline boot script, the schema.
+
+    img-src data: is for the icons inlined in swagger-ui.css.
+    """
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
         for script in _INLINE_SCRIPT.findall(page_html)
     )
     return (
-        f"default-src 'none'; script-src {SWAGGER_CDN} {hashes}; "
-        f"style-src {SWAGGER_CDN} 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+        f"default-src 'none'; script-src 'self' {hashes}; "
+        "style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     )
 

@@ -95,6 +95,7 @@ def test_the_walk_sees_the_whole_app(app: FastAPI) -> None:
         "/links/1",
         "/links/1.md",
         "/docs",
+        "/docs/assets/style.css",  # the mount of Swagger UI's files
         "/openapi.json",
         "/signin",
         "/signout",
@@ -134,6 +135,13 @@ def test_every_route_but_the_open_ones_is_closed(app: FastAPI, client: TestClien
     assert open_answers[("GET", "/static/no-such-file")] == 404
 
 
+def test_swagger_ui_files_are_as_closed_as_docs(client: TestClient) -> None:
+    for path in ("/docs", "/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css"):
+        response = client.get(path)
+        assert response.status_code == 303, path
+        assert urlsplit(response.headers["location"]).path == "/signin", path
+
+
 def test_the_query_comes_back_too(client: TestClient) -> None:
     response = client.get("/?q=frames&section=Memory")
     assert response.status_code == 303
@@ -162,6 +170,7 @@ def test_a_token_or_a_session_opens_everything(app: FastAPI, token: str) -> None
         assert "Python internals" in client.get("/").text
         assert client.get("/api/stats").status_code == 200
         assert client.get("/docs").status_code == 200
+        assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
 
 
 def test_signing_in_comes_back_to_the_page_asked_for(app: FastAPI, token: str) -> None:
