@@ -12,6 +12,9 @@ from tests.app._archive import LiveServer
 from tests.app.test_browser import CHROMIUM, _page, _shot
 from tests.app.test_browser import browser as browser  # the module's Chromium, shared
 
+# The page is the same whatever the search backend: one archive is enough.
+SEARCH_BACKENDS = ("whoosh",)
+
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium"
 )
