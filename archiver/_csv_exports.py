@@ -1,6 +1,7 @@
 """Reading-list services' CSV exports: Pocket and Instapaper.
 
-Pocket's export (2025, before it closed) has the header `title,url,time_added,tags,status`:
+Pocket's export (2025, before it closed) has the header `title,url,time_added,tags,status`
+(late 2024: `title,url,time_added,cursor,tags,status`, in a zip of files of 10,000 rows):
 `time_added` in seconds since 1970, `tags` separated by `|`, `status` "unread" or
 "archive" (a reading state, not a place: not kept). Instapaper's has
 `URL,Title,Selection,Folder,Timestamp` and, in newer exports, `Tags` as a JSON array in
@@ -24,8 +25,9 @@ from archiver.records import ImportResult
 
 __all__ = ["INSTAPAPER_HEADER", "POCKET_HEADER", "parse_instapaper", "parse_pocket"]
 
-POCKET_HEADER = ("title", "url", "time_added", "tags", "status")
-INSTAPAPER_HEADER = ("url", "title", "selection", "folder", "timestamp")
+# The columns that tell each export apart (others, in any order, are allowed).
+POCKET_HEADER = frozenset({"title", "url", "time_added"})
+INSTAPAPER_HEADER = frozenset({"url", "title", "selection", "folder", "timestamp"})
 _INSTAPAPER_STATES = frozenset({"unread", "archive", "starred"})
 # One cell may hold a whole article's selection, far beyond csv's 128 kB default.
 _MAX_FIELD = 16 * 1024 * 1024

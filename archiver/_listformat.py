@@ -57,10 +57,12 @@ def export_kind(text: str) -> Kind | None:
         if _CHROME.match(head):
             return "chrome"
         return None
-    header = header_of(head[:4096])
-    if header[: len(POCKET_HEADER)] == POCKET_HEADER:
+    # By the columns named, not their order: Pocket's exports of late 2024 had a `cursor`
+    # column between time_added and tags (karakeep-app/karakeep#570).
+    header = set(header_of(head[:4096]))
+    if header >= POCKET_HEADER:
         return "pocket"
-    if header[: len(INSTAPAPER_HEADER)] == INSTAPAPER_HEADER:
+    if header >= INSTAPAPER_HEADER:
         return "instapaper"
     return None
 

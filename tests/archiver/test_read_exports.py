@@ -183,3 +183,17 @@ def test_format_forces_a_reader_and_rejects_unknown_ones(tmp_path: Path) -> None
     assert read_source(str(path), format="text").links[0].tags == ()
     with pytest.raises(SourceError, match="unknown format 'pinboard'"):
         read_source(str(path), format="pinboard")
+
+
+def test_pocket_export_of_late_2024_with_a_cursor_column(tmp_path: Path) -> None:
+    # As karakeep-app/karakeep#570 shows it: a URL with commas quoted, tags with spaces.
+    path = tmp_path / "part_000000.csv"
+    path.write_text(
+        "title,url,time_added,cursor,tags,status\n"
+        'Some title,"https://example.com/with,commas",1728576752,7187623980,'
+        "opensource|with\u00c4umlaut|with space,unread\n",
+        encoding="utf-8",
+    )
+    (link,) = read_source(str(path)).links
+    assert link.url == "https://example.com/with,commas"
+    assert link.tags == ("opensource", "with\u00c4umlaut", "with space")
