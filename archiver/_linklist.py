@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 
 from archiver.records import ImportResult, LinkSpec, SourceProblem
 from archiver.tagging import lenient_tags
@@ -84,6 +85,7 @@ class LinkCollector:
         line: int | None = None,
         tags: Iterable[str] = (),
         note: str | None = None,
+        added_at: datetime | None = None,
     ) -> None:
         listed = url.strip()
         if len(listed) >= 2 and listed[0] == "<" and listed[-1] == ">":
@@ -119,6 +121,7 @@ class LinkCollector:
                 line=line,
                 tags=lenient_tags(tags),
                 note=clean_note(note),
+                added_at=added_at,
             )
         )
 

@@ -1,14 +1,19 @@
 """A link list's format (markdown, plain text, bookmarks) from its name, or a guess from its
-text when the name does not tell. Its bytes become text in archiver/_charset.py."""
+text when the name does not tell; exports of other tools (browsers' bookmark JSON, Pocket
+and Instapaper CSV) by their content. Its bytes become text in archiver/_charset.py."""
 
 from __future__ import annotations
 
 import re
+import typing
 from typing import Literal
 
-__all__ = ["Kind", "kind_from_suffix", "sniff_kind"]
+from archiver._csv_exports import INSTAPAPER_HEADER, POCKET_HEADER, header_of
 
-Kind = Literal["markdown", "text", "bookmarks"]
+__all__ = ["KINDS", "Kind", "export_kind", "kind_from_suffix", "sniff_kind"]
+
+Kind = Literal["markdown", "text", "bookmarks", "chrome", "firefox", "pocket", "instapaper"]
+KINDS: tuple[Kind, ...] = typing.get_args(Kind)
 
 _SUFFIXES: dict[str, Kind] = {
     ".md": "markdown",
@@ -38,8 +43,35 @@ _MARKDOWN_LINK = re.compile(
 _HTML_LINK = re.compile(r"<a\s[^<>]*href\s*=", re.I)
 
 
+_JSON_KEY = r'\{[^{}]*?"%s"\s*:'
+_CHROME = re.compile(_JSON_KEY % "roots")
+_FIREFOX = re.compile(r'"type"\s*:\s*"text/x-moz-place|"typeCode"\s*:')
+
+
+def export_kind(text: str) -> Kind | None:
+    """Another tool's export, recognised by its content whatever the file is called."""
+    head = text[:65536].lstrip("\ufeff").lstrip()
+    if head.startswith("{"):
+        if _FIREFOX.search(head[:4096]):
+            return "firefox"
+        if _CHROME.match(head):
+            return "chrome"
+        return None
+    # By the columns named, not their order: Pocket's exports of late 2024 had a `cursor`
+    # column between time_added and tags (karakeep-app/karakeep#570).
+    header = set(header_of(head[:4096]))
+    if header >= POCKET_HEADER:
+        return "pocket"
+    if header >= INSTAPAPER_HEADER:
+        return "instapaper"
+    return None
+
+
 def sniff_kind(text: str) -> Kind:
-    """Bookmarks/HTML, markdown, or a plain list, from the first 64 kB."""
+    """Another tool's export, bookmarks/HTML, markdown, or a plain list, from the first 64 kB."""
+    exported = export_kind(text)
+    if exported is not None:
+        return exported
     head = text[:65536].lstrip("\ufeff")
     if _NETSCAPE.search(head[:4096]) or _HTML_START.match(head):
         return "bookmarks"

@@ -128,6 +128,8 @@ class Links(Database):
                     position=position,
                     status=LinkStatus.PENDING,
                 )
+                if spec.added_at is not None:
+                    added[url].created_at = spec.added_at  # an imported link keeps its date
             session.add_all(added.values())
             session.flush()
             ids = [known[url] if url in known else added[url].id for url in unique]

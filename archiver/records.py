@@ -37,6 +37,7 @@ class LinkSpec:
     line: int | None  # 1-based line in the source
     tags: tuple[str, ...] = ()  # cleaned by archiver.tagging (lenient_tags)
     note: str | None = None  # a bookmark's description (<DD>)
+    added_at: datetime | None = None  # when the tool it came from saved it (aware, UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,11 @@ import typing
 from pathlib import Path
 
 from archiver._bookmarks import parse_bookmarks
+from archiver._browser_json import parse_chrome, parse_firefox
 from archiver._charset import NotText, decode_list
+from archiver._csv_exports import parse_instapaper, parse_pocket
 from archiver._linklist import SourceError, clean_text
-from archiver._listformat import Kind, kind_from_suffix, sniff_kind
+from archiver._listformat import KINDS, Kind, export_kind, kind_from_suffix, sniff_kind
 from archiver._markdown import parse_markdown
 from archiver._textlist import parse_text
 from archiver.records import ImportResult, LinkSpec, SourceProblem
@@ -25,6 +27,7 @@ __all__ = [
     "ImportResult",
     "LinkSpec",
     "SourceError",
+    "FORMATS",
     "SourceProblem",
     "clean_text",
     "parse_bookmarks",
@@ -44,26 +47,45 @@ _PARSERS: dict[Kind, typing.Callable[[str, str], ImportResult]] = {
     "markdown": parse_markdown,
     "text": parse_text,
     "bookmarks": parse_bookmarks,
+    "chrome": parse_chrome,
+    "firefox": parse_firefox,
+    "pocket": parse_pocket,
+    "instapaper": parse_instapaper,
 }
+# What `--format` accepts: "auto" (by name, then by content) or one of the kinds.
+FORMATS: tuple[str, ...] = ("auto", *KINDS)
 
 
-def read_source(arg: str, stdin: typing.BinaryIO | None = None) -> ImportResult:
+def read_source(
+    arg: str, stdin: typing.BinaryIO | None = None, *, format: str = "auto"
+) -> ImportResult:
     """Import the links of one command-line argument: a file path, "-" for stdin, or a URL.
 
+    `format` forces one of FORMATS instead of deciding by the name and the content.
     Raises SourceError for input that cannot be used at all (missing, a directory,
     unreadable, binary). An empty list is not an error: it gives a "no links found" problem.
     """
     if arg == STDIN_SOURCE:
         data = _read_stream(stdin if stdin is not None else sys.stdin.buffer)
         text = _decode(data, "standard input")
-        return _PARSERS[sniff_kind(text)](text, STDIN_SOURCE)
+        return _PARSERS[_forced(format) or sniff_kind(text)](text, STDIN_SOURCE)
     path = Path(arg)
     if _URL_ARG.match(arg) and not _exists(path):
         return _url_argument(arg)
     data = _read_file(path, arg)
-    kind = kind_from_suffix(path.suffix)
     text = _decode(data, arg)
+    # An export saved as .txt or .html is still the export: its content says so.
+    kind = _forced(format) or export_kind(text) or kind_from_suffix(path.suffix)
     return _PARSERS[kind or sniff_kind(text)](text, arg)
+
+
+def _forced(format: str) -> Kind | None:
+    if format == "auto":
+        return None
+    for kind in KINDS:
+        if kind == format:
+            return kind
+    raise SourceError(f"unknown format {format!r}; one of: {', '.join(FORMATS)}")
 
 
 def _decode(data: bytes, name: str) -> str:

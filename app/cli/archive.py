@@ -14,15 +14,16 @@ from app.cli.common import NETWORK_DOWN_EXIT, FetchOptions, NoWait, err, fetch_o
 from app.services.archiving import Queued, archive_or_queue, tasks_to_archive
 from app.services.vault import Vault
 from archiver.restore import ExportError, is_export, load_export
-from archiver.sources import ImportResult, SourceError, read_source
+from archiver.sources import FORMATS, ImportResult, SourceError, read_source
 
 
-def _read_sources(sources: list[str]) -> list[ImportResult]:
+def _read_sources(sources: list[str], list_format: str) -> list[ImportResult]:
     results: list[ImportResult] = []
     failures: list[str] = []
     for source in sources:
+        stdin = sys.stdin.buffer if source == "-" else None
         try:
-            results.append(read_source(source, sys.stdin.buffer if source == "-" else None))
+            results.append(read_source(source, stdin, format=list_format))
         except SourceError as exc:
             failures.append(str(exc))
     if failures:
@@ -42,11 +43,21 @@ def archive(
     sources: Annotated[
         list[str],
         typer.Argument(
-            help="Link lists (.md, .txt, bookmarks .html), URLs, - for standard input, or a "
+            help="Link lists (.md, .txt, bookmarks .html), browser bookmark JSON (Chrome, "
+            "Firefox), Pocket or Instapaper CSV exports, URLs, - for standard input, or a "
             "linkvault JSON export to restore.",
             show_default=False,
         ),
     ],
+    list_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="How to read the lists: auto (by name and content) or one of "
+            + ", ".join(FORMATS[1:])
+            + ".",
+        ),
+    ] = "auto",
     fetch: FetchOptions = FetchOptions(),
     no_wait: NoWait = False,
 ) -> None:
@@ -62,10 +73,17 @@ def archive(
     nothing was marked dead.
     """
     settings = fetch.settings()
-    exports = [source for source in sources if source != "-" and is_export(Path(source))]
+    if list_format not in FORMATS:
+        err.print(
+            f"[red]error:[/] unknown --format {escape(repr(list_format))}; "
+            f"one of: {', '.join(FORMATS)}"
+        )
+        raise typer.Exit(2)
+    forced = list_format != "auto"
+    exports = [s for s in sources if s != "-" and not forced and is_export(Path(s))]
     lists = [source for source in sources if source not in exports]
     loaded = _load_exports(exports)
-    results = _read_sources(lists) if lists else []
+    results = _read_sources(lists, list_format) if lists else []
     vault = Vault(settings)
     try:
         with writing(settings, "linkvault archive", no_wait):
