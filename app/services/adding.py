@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
-from app.services.curation import edit_link
+from app.services.curation import edit_link, field_problems
 from app.services.vault import Vault
-from archiver import KEEP, InvalidTag, LinkSpec, clean_tags, clean_text, split_tags
+from archiver import KEEP, LinkSpec, clean_tags, clean_text, split_tags
+from archiver.curation import clean_section, clean_title, clean_user_note
 from archiver.urls import is_http_url, normalize_url
 
 # The first http(s) URL in shared text: Android's share sheet sends "Title https://…" as
@@ -76,20 +77,19 @@ def form_from_values(values: Mapping[str, str], *, strict: bool) -> AddForm:
         errors["url"] = "Enter the address of the page to archive."
     elif not is_http_url(form.url):
         errors["url"] = "Only http:// and https:// addresses can be archived."
-    try:
-        tag_list = tuple(clean_tags(split_tags(form.tags)))
-    except InvalidTag as exc:
-        errors["tags"] = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
-        tag_list = ()
+    # The rules an edit of the link would apply, so what the add form takes the edit form
+    # takes too.
+    errors |= field_problems(
+        {"title": form.title, "section": form.section, "tags": form.tags, "note": form.note}
+    )
     if errors:
         raise AddRefused(form, errors)
-    return AddForm(
-        url=form.url,
-        title=form.title,
-        section=form.section,
-        tags=form.tags,
-        note=form.note,
-        tag_list=tag_list,
+    return replace(
+        form,
+        title=clean_title(form.title) or "",
+        section=clean_section(form.section) or "",
+        note=clean_user_note(form.note) or "",
+        tag_list=tuple(clean_tags(split_tags(form.tags))),
     )
 
 

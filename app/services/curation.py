@@ -11,17 +11,63 @@ is one the database no longer has, which `sync_index` deletes. The caller hears 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from app.services.indexing import index_links
 from app.services.linkrefs import UnknownLinks
 from app.services.vault import Vault
-from archiver.curation import KEEP, CuratedLink, Keep, LinkChanges
+from archiver import InvalidField, InvalidTag, clean_tags, split_tags
+from archiver.curation import (
+    KEEP,
+    CuratedLink,
+    Keep,
+    LinkChanges,
+    clean_section,
+    clean_title,
+    clean_user_note,
+)
 from index import IndexUnavailable
 
-__all__ = ["Edit", "Removal", "edit_link", "links_to_remove", "remove_links"]
+__all__ = [
+    "FIELD_RULES",
+    "Edit",
+    "Removal",
+    "edit_link",
+    "field_problems",
+    "links_to_remove",
+    "remove_links",
+    "sentence",
+]
+
+# What the owner may set on a link, field by field, as text typed in a form (tags
+# comma-separated): the rules edit_link applies, so a form can put each message next to its
+# own field, all of them at once, before anything is written.
+FIELD_RULES: dict[str, Callable[[str], object]] = {
+    "title": clean_title,
+    "section": clean_section,
+    "tags": lambda text: clean_tags(split_tags(text)),
+    "note": clean_user_note,
+}
+
+
+def field_problems(values: Mapping[str, str]) -> dict[str, str]:
+    """For each field of FIELD_RULES given whose value a rule refuses, the message, as a
+    sentence."""
+    problems: dict[str, str] = {}
+    for name, value in values.items():
+        try:
+            FIELD_RULES[name](value)
+        except (InvalidTag, InvalidField) as exc:
+            problems[name] = sentence(exc)
+    return problems
+
+
+def sentence(exc: Exception) -> str:
+    """A rule's message ("a tag cannot be empty") as a sentence for a page."""
+    message = str(exc)
+    return f"{message[:1].upper()}{message[1:]}."
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,9 @@ def test_a_lenient_read_keeps_what_was_typed() -> None:
         ({"url": "javascript:alert(1)"}, "url", "Only http:// and https://"),
         ({"url": "https://example.com/", "tags": "ok, " + "x" * 65}, "tags", "at most 64"),
         ({"url": "https://example.com/", "tags": "bad\x07tag"}, "tags", "control character"),
+        # The rules an edit applies (app/services/curation.py FIELD_RULES), not looser ones.
+        ({"url": "https://example.com/", "note": "n" * 100_001}, "note", "at most"),
+        ({"url": "https://example.com/", "section": "s" * 301}, "section", "at most 300"),
     ],
 )
 def test_what_cannot_be_saved_is_refused_per_field(
@@ -50,6 +53,18 @@ def test_what_cannot_be_saved_is_refused_per_field(
         form_from_values(values, strict=True)
     assert words in refused.value.errors[field]
     assert refused.value.form.url == values["url"]  # shown again as typed
+
+
+def test_a_saved_form_holds_the_values_an_edit_would_store() -> None:
+    form = form_from_values(
+        {
+            "url": "https://example.com/",
+            "title": "  A   title ",
+            "note": "line one  \r\nline two\n",
+        },
+        strict=True,
+    )
+    assert (form.title, form.note) == ("A title", "line one\nline two")
 
 
 def test_empty_pieces_of_the_tag_list_are_not_tags() -> None:

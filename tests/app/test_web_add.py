@@ -116,10 +116,18 @@ def test_a_saved_link_is_pending_then_archived(client: httpx.Client, local_site:
         "the quaggamatic loop",
     )
     assert "quaggamatic evaluation loop" in client.get(f"/links/{link_id}").text
-    hits = client.get("/api/search", params={"q": "tag:bytecode"}).json()["results"]
-    assert [hit["id"] for hit in hits] == [link_id]
-    hits = client.get("/api/search", params={"q": "quaggamatic"}).json()["results"]
-    assert [hit["id"] for hit in hits] == [link_id]
+    # The status is stored before the index commits the page: wait for the index too.
+    assert _found(client, "tag:bytecode") == [link_id]
+    assert _found(client, "quaggamatic") == [link_id]
+
+
+def _found(client: httpx.Client, q: str, timeout: float = 30) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while True:
+        hits = client.get("/api/search", params={"q": q}).json()["results"]
+        if hits or time.monotonic() > deadline:
+            return [hit["id"] for hit in hits]
+        time.sleep(0.1)
 
 
 def test_adding_a_link_again_opens_it_and_adds_the_tags(client: httpx.Client) -> None:

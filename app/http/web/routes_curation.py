@@ -10,7 +10,6 @@ form's text into their arguments and their refusals into messages next to the fi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
@@ -21,11 +20,16 @@ from app.http.deps import SessionDep, VaultDep, WriterDep
 from app.http.web.notices import removed_location
 from app.http.web.routes import id_number, templates, view_or_404
 from app.http.web.state import SearchState
-from app.services.curation import edit_link, remove_links
+from app.services.curation import (
+    FIELD_RULES,
+    edit_link,
+    field_problems,
+    remove_links,
+    sentence,
+)
 from app.services.linkrefs import UnknownLinks
 from app.services.queries import LinkView, link_snapshots, section_counts
-from archiver import KEEP, InvalidField, InvalidTag, clean_tags, split_tags
-from archiver.curation import clean_section, clean_title, clean_user_note
+from archiver import KEEP, InvalidTag, split_tags
 from archiver.models import Link
 
 log = logging.getLogger("linkvault.curation")
@@ -35,15 +39,6 @@ router = APIRouter(include_in_schema=False)
 NO_LINK = "There is no archived link with this id."
 # What the reader's `?edited=` says: saved, or saved while the index could not follow.
 EDITED, EDITED_INDEX_BEHIND = "1", "index"
-
-# Each field's rule, as the service applies it: checked here first only to put each
-# message next to its own field, all of them at once.
-_RULES: dict[str, Callable[[str], object]] = {
-    "title": clean_title,
-    "section": clean_section,
-    "tags": lambda text: clean_tags(split_tags(text)),
-    "note": clean_user_note,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,21 +58,6 @@ class EditForm:
             tags=", ".join(link.tags or []),
             note=link.note or "",
         )
-
-
-def _sentence(exc: Exception) -> str:
-    message = str(exc)
-    return f"{message[:1].upper()}{message[1:]}."
-
-
-def _problems(sent: dict[str, str]) -> dict[str, str]:
-    problems: dict[str, str] = {}
-    for name, value in sent.items():
-        try:
-            _RULES[name](value)
-        except (InvalidTag, InvalidField) as exc:
-            problems[name] = _sentence(exc)
-    return problems
 
 
 def _edit_page(
@@ -109,7 +89,7 @@ async def _sent_fields(request: Request) -> dict[str, str]:
     """The form's fields that were sent, empty ones too (FastAPI's Form() would take an
     empty field for a missing one, and an emptied title would never clear)."""
     form = await request.form()
-    return {name: value for name in _RULES if isinstance(value := form.get(name), str)}
+    return {name: value for name in FIELD_RULES if isinstance(value := form.get(name), str)}
 
 
 @router.api_route("/links/{link_id}/edit", methods=["GET", "HEAD"], response_class=HTMLResponse)
@@ -131,9 +111,9 @@ def edit_submit(
     """Saves the form: an empty title, section or note clears it; a field not sent stays
     as it is. 303 to the reader, or the form again with the messages (422)."""
     view = view_or_404(session, link_id)
-    problems = _problems(sent)
+    problems = field_problems(sent)
     if not problems:
-        changes: dict[str, Any] = {name: sent.get(name, KEEP) for name in _RULES}
+        changes: dict[str, Any] = {name: sent.get(name, KEEP) for name in FIELD_RULES}
         if "tags" in sent:
             changes["tags"] = split_tags(sent["tags"])
         try:
@@ -141,7 +121,7 @@ def edit_submit(
         except UnknownLinks:  # removed meanwhile
             raise HTTPException(status.HTTP_404_NOT_FOUND, NO_LINK) from None
         except InvalidTag as exc:  # the rules on the whole list (too many tags)
-            problems["tags"] = _sentence(exc)
+            problems["tags"] = sentence(exc)
         else:
             outcome = EDITED
             if edited.index_error:
