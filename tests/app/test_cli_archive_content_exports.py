@@ -110,7 +110,7 @@ LIVE_PAGE = (
 )
 
 
-def test_omnivore_zip_imported_copy_then_fetched_copy(local_site: LocalSite, tmp_path: Path) -> None:
+def test_omnivore_zip_imported_then_fetched(local_site: LocalSite, tmp_path: Path) -> None:
     local_site.route("/live", LIVE_PAGE)
     local_site.route("/gone", b"", status=404)
     export = _omnivore_zip(local_site, tmp_path / "omnivore.zip")
