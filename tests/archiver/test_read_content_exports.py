@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver._zipread import MAX_MEMBERS
+from archiver import _omnivore, _zipread
 from archiver.records import ImportResult
 from archiver.sources import SourceError, read_source
 
@@ -154,20 +154,43 @@ def test_a_corrupt_or_truncated_zip_is_a_clear_error(tmp_path: Path) -> None:
         read_source(str(broken))
 
 
-def test_a_zip_with_too_many_members_is_refused(tmp_path: Path) -> None:
+def test_a_zip_with_too_many_members_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_zipread, "MAX_MEMBERS", 50)  # 100,000 in use: the same code path
     export = tmp_path / "many.zip"
     with zipfile.ZipFile(export, "w") as archive:
-        for n in range(MAX_MEMBERS + 1):
+        archive.writestr("metadata_0_to_1.json", "[]")
+        for n in range(50):
             archive.writestr(f"highlights/{n}.md", b"")
-    with pytest.raises(SourceError, match="more than 100,000 files"):
+    with pytest.raises(SourceError, match="more than 50 files"):
         read_source(str(export))
 
 
-def test_a_zip_that_lies_about_its_sizes_is_refused(tmp_path: Path) -> None:
-    export = tmp_path / "bomb.zip"
+def test_a_metadata_file_over_its_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_omnivore, "_MAX_METADATA_BYTES", 1024)
+    export = tmp_path / "big.zip"
     with zipfile.ZipFile(export, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("metadata_0_to_1.json", "[" + " " * (70 * 2**20) + "]")
+        archive.writestr("metadata_0_to_1.json", "[" + " " * 4096 + "]")
     with pytest.raises(SourceError, match="larger than"):
+        read_source(str(export))
+
+
+def test_a_zip_that_lies_about_a_member_size_is_refused(tmp_path: Path) -> None:
+    """A member whose headers claim 2 bytes but that inflates to 100 kB: never read past
+    the claim and a damaged member, not a flood of memory."""
+    content = b"[" + b" " * 100_000 + b"]"
+    export = tmp_path / "liar.zip"
+    with zipfile.ZipFile(export, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("metadata_0_to_1.json", content)
+    data = bytearray(export.read_bytes())
+    size = len(content).to_bytes(4, "little")
+    for at in (i for i in range(len(data) - 3) if data[i : i + 4] == size):
+        data[at : at + 4] = (2).to_bytes(4, "little")  # local header and central directory
+    export.write_bytes(bytes(data))
+    with pytest.raises(SourceError, match="corrupt|not a readable|larger than"):
         read_source(str(export))
 
 
