@@ -3,7 +3,8 @@ article an export carried becomes the first snapshot of a new link (marked with 
 extracted as a fetched page is: no script, no style), is searchable at once and leaves the
 link pending; a link that already has a copy keeps it; an article over the page limit is
 not kept. Then what archiving does after it: a fetch makes the current copy, a first 404
-makes the link dead at once (linkvault never saw the page alive)."""
+makes the link dead at once (linkvault never saw the page alive). In a WARC it is a
+`resource` record: no server answered it."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from warcio.archiveiterator import ArchiveIterator
 
 from app.services import Vault, tasks_to_archive
 from archiver.models import Link, LinkStatus, Snapshot
 from archiver.records import ImportedCopy, LinkSpec, StoredPage, compress
+from archiver.warc import write_warc
 from index import SearchQuery
 from tests.app._archive import make_settings
 
@@ -157,3 +160,28 @@ def test_a_first_404_after_the_import_is_believed(vault: Vault) -> None:
     link = _link(vault, link_id)
     assert link.status == LinkStatus.DEAD and link.dead_since is not None
     assert link.snapshot_id == _snapshots(vault, link_id)[0].id  # the imported copy stays
+
+
+def test_an_imported_copy_is_a_resource_record_in_the_warc(vault: Vault, tmp_path: Path) -> None:
+    [link_id] = vault.import_links([_spec("https://example.org/tides")]).link_ids
+    target = tmp_path / "archive.warc.gz"
+    with target.open("wb") as out:
+        assert write_warc(vault.store, out) == 1
+
+    seen = []
+    with target.open("rb") as stream:
+        for record in ArchiveIterator(stream, check_digests="raise"):
+            headers = record.rec_headers
+            seen.append(
+                (
+                    record.rec_type,
+                    headers.get_header("WARC-Target-URI"),
+                    headers.get_header("Linkvault-Imported-From"),
+                    headers.get_header("Linkvault-Link-Id"),
+                    b"axolotl almanac" in record.content_stream().read(),
+                )
+            )
+    assert seen == [
+        ("warcinfo", None, None, None, False),
+        ("resource", "https://example.org/tides", "wallabag", str(link_id), True),
+    ]
