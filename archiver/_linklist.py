@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from archiver.records import ImportResult, LinkSpec, SourceProblem
+from archiver.records import ImportedCopy, ImportResult, LinkSpec, SourceProblem
 from archiver.tagging import lenient_tags
 from archiver.urls import normalize_url
 
@@ -86,6 +86,7 @@ class LinkCollector:
         tags: Iterable[str] = (),
         note: str | None = None,
         added_at: datetime | None = None,
+        imported_copy: ImportedCopy | None = None,
     ) -> None:
         listed = url.strip()
         if len(listed) >= 2 and listed[0] == "<" and listed[-1] == ">":
@@ -122,6 +123,7 @@ class LinkCollector:
                 tags=lenient_tags(tags),
                 note=clean_note(note),
                 added_at=added_at,
+                imported_copy=imported_copy,
             )
         )
 

@@ -1,6 +1,7 @@
 """A link list's format (markdown, plain text, bookmarks) from its name, or a guess from its
 text when the name does not tell; exports of other tools (browsers' bookmark JSON, Pocket
-and Instapaper CSV) by their content. Its bytes become text in archiver/_charset.py."""
+and Instapaper CSV, wallabag and Omnivore JSON) by their content. Its bytes become text in
+archiver/_charset.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,17 @@ from archiver._csv_exports import INSTAPAPER_HEADER, POCKET_HEADER, header_of
 
 __all__ = ["KINDS", "Kind", "export_kind", "kind_from_suffix", "sniff_kind"]
 
-Kind = Literal["markdown", "text", "bookmarks", "chrome", "firefox", "pocket", "instapaper"]
+Kind = Literal[
+    "markdown",
+    "text",
+    "bookmarks",
+    "chrome",
+    "firefox",
+    "pocket",
+    "instapaper",
+    "wallabag",
+    "omnivore",
+]
 KINDS: tuple[Kind, ...] = typing.get_args(Kind)
 
 _SUFFIXES: dict[str, Kind] = {
@@ -48,9 +59,30 @@ _CHROME = re.compile(_JSON_KEY % "roots")
 _FIREFOX = re.compile(r'"type"\s*:\s*"text/x-moz-place|"typeCode"\s*:')
 
 
+# Keys of the first entry of a JSON array: wallabag's (`given_url` and `origin_url` come
+# before the article's `content`, the rest after it; older versions had neither, and a long
+# article pushes the others past the head) and Omnivore's metadata files'.
+_WALLABAG = re.compile(r'"(?:given_url|origin_url|is_archived|reading_time|domain_name)"\s*:')
+_URL_KEY = re.compile(r'"url"\s*:')
+_CONTENT_KEY = re.compile(r'"content"\s*:')
+_OMNIVORE_SLUG = re.compile(r'"slug"\s*:')
+_OMNIVORE_SAVED = re.compile(r'"(?:savedAt|readingProgress)"\s*:')
+
+
+def _array_kind(head: str) -> Kind | None:
+    """A JSON array export, by the keys its first entries have."""
+    if _OMNIVORE_SLUG.search(head) and _OMNIVORE_SAVED.search(head):
+        return "omnivore"
+    if _WALLABAG.search(head) or (_URL_KEY.search(head) and _CONTENT_KEY.search(head)):
+        return "wallabag"
+    return None
+
+
 def export_kind(text: str) -> Kind | None:
     """Another tool's export, recognised by its content whatever the file is called."""
     head = text[:65536].lstrip("\ufeff").lstrip()
+    if head.startswith("["):
+        return _array_kind(head)
     if head.startswith("{"):
         if _FIREFOX.search(head[:4096]):
             return "firefox"

@@ -18,6 +18,7 @@ CURRENT_COPY = (
         Snapshot.kind,
         Snapshot.title,
         Snapshot.text,
+        Snapshot.imported_from,
     )
     .outerjoin(Snapshot, Link.snapshot_id == Snapshot.id)
     .where(Link.id == bindparam("link_id_"))

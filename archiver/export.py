@@ -67,6 +67,7 @@ SNAPSHOT_FIELDS = (
     "headers",
     "text",
     "extracted_with",
+    "imported_from",  # null: fetched by linkvault; else the tool whose export carried it
 )
 CHECK_FIELDS = ("checked_at", "status", "http_status", "error", "changed")
 

@@ -174,6 +174,9 @@ class Links(Database):
                 # An image keeps no searchable copy; its latest snapshot says if it changed.
                 previous_hash = conn.execute(LATEST_HASH, {"link_id_": link_id}).scalar()
             changed = previous_hash != page.content_hash and not same_text(current, page)
+            # The first fetch after an import: the page as linkvault saw it becomes the
+            # current copy, even where its text is the imported one's.
+            changed = changed or current.imported_from is not None
             snapshot_id: int | None = current.id
             if changed:
                 snapshot = {
@@ -280,10 +283,12 @@ class Links(Database):
         now = utcnow()
         with self._unless_removed(link_id), self.session() as session:
             link = session.get_one(Link, link_id)
+            # A pending link's copy can only be imported (archiver/imported.py): linkvault
+            # never saw the page alive, so its first 404 is believed.
             if (
                 status is LinkStatus.DEAD
                 and link.snapshot_id is not None
-                and link.status != LinkStatus.DEAD
+                and link.status not in (LinkStatus.DEAD, LinkStatus.PENDING)
             ):
                 first = link.unreachable_since
                 if first is None or now - first < self.rot.failure_spacing:

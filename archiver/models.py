@@ -165,6 +165,9 @@ class Snapshot(Base):
     # zlib-compressed raw body, so text can be re-extracted without refetching.
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # The tool an imported copy came from ("wallabag", "omnivore": its export carried the
+    # article); None for a copy linkvault fetched itself.
+    imported_from: Mapped[str | None] = mapped_column(String(32))
 
 
 class Check(Base):

@@ -15,6 +15,7 @@ from typing import Any
 __all__ = [
     "ImportCounts",
     "ImportResult",
+    "ImportedCopy",
     "LinkSpec",
     "LinkTask",
     "SourceProblem",
@@ -28,6 +29,18 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
+class ImportedCopy:
+    """The article as another tool kept it (wallabag's `content`, Omnivore's
+    `content/<slug>.html`): stored as the link's first snapshot, marked imported, when the
+    link has none yet (app/services/imported_copies.py)."""
+
+    html: str
+    origin: str  # the tool it came from: "wallabag", "omnivore"
+    title: str | None = None
+    saved_at: datetime | None = None  # when that tool saved it (aware, UTC)
+
+
+@dataclass(frozen=True, slots=True)
 class LinkSpec:
     url: str  # as listed (stripped)
     normalized_url: str
@@ -38,6 +51,7 @@ class LinkSpec:
     tags: tuple[str, ...] = ()  # cleaned by archiver.tagging (lenient_tags)
     note: str | None = None  # a bookmark's description (<DD>)
     added_at: datetime | None = None  # when the tool it came from saved it (aware, UTC)
+    imported_copy: ImportedCopy | None = None  # the article, where the export carries it
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,6 +243,7 @@ def _snapshot(link: Link, item: Mapping[str, Any], report: RestoreReport) -> Sna
         extracted_with=_version(item.get("extracted_with")),
         raw=compress(body) if body else b"",
         headers=dict(item.get("headers") or {}),
+        imported_from=_origin(item.get("imported_from")),
     )
 
 
@@ -278,6 +279,11 @@ def _document(link: Link, item: Mapping[str, Any], report: RestoreReport) -> str
             f"{link.url}: snapshot {item.get('id')}: {exc} (restored without it)"
         )
         return None
+
+
+def _origin(value: Any) -> str | None:
+    """The tool an imported copy came from; anything but a short name is dropped."""
+    return value.strip()[:32] or None if isinstance(value, str) else None
 
 
 def _version(value: Any) -> int | None:

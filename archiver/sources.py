@@ -19,7 +19,10 @@ from archiver._csv_exports import parse_instapaper, parse_pocket
 from archiver._linklist import SourceError, clean_text
 from archiver._listformat import KINDS, Kind, export_kind, kind_from_suffix, sniff_kind
 from archiver._markdown import parse_markdown
+from archiver._omnivore import parse_omnivore, parse_omnivore_zip
 from archiver._textlist import parse_text
+from archiver._wallabag import parse_wallabag
+from archiver._zipread import is_zip
 from archiver.records import ImportResult, LinkSpec, SourceProblem
 from archiver.urls import normalize_url
 
@@ -51,6 +54,12 @@ _PARSERS: dict[Kind, typing.Callable[[str, str], ImportResult]] = {
     "firefox": parse_firefox,
     "pocket": parse_pocket,
     "instapaper": parse_instapaper,
+    "wallabag": parse_wallabag,
+    "omnivore": parse_omnivore,
+}
+# Exports that come as a zip, recognised by its magic bytes before any decoding.
+_ZIP_PARSERS: dict[Kind, typing.Callable[[bytes, str], ImportResult]] = {
+    "omnivore": parse_omnivore_zip,
 }
 # What `--format` accepts: "auto" (by name, then by content) or one of the kinds.
 FORMATS: tuple[str, ...] = ("auto", *KINDS)
@@ -67,12 +76,16 @@ def read_source(
     """
     if arg == STDIN_SOURCE:
         data = _read_stream(stdin if stdin is not None else sys.stdin.buffer)
+        if is_zip(data):
+            return _read_zip(data, STDIN_SOURCE, format)
         text = _decode(data, "standard input")
         return _PARSERS[_forced(format) or sniff_kind(text)](text, STDIN_SOURCE)
     path = Path(arg)
     if _URL_ARG.match(arg) and not _exists(path):
         return _url_argument(arg)
     data = _read_file(path, arg)
+    if is_zip(data):
+        return _read_zip(data, arg, format)
     text = _decode(data, arg)
     # An export saved as .txt or .html is still the export: its content says so.
     kind = _forced(format) or export_kind(text) or kind_from_suffix(path.suffix)
@@ -86,6 +99,14 @@ def _forced(format: str) -> Kind | None:
         if kind == format:
             return kind
     raise SourceError(f"unknown format {format!r}; one of: {', '.join(FORMATS)}")
+
+
+def _read_zip(data: bytes, name: str, format: str) -> ImportResult:
+    kind = _forced(format) or "omnivore"  # the one zip export read so far
+    parser = _ZIP_PARSERS.get(kind)
+    if parser is None:
+        raise SourceError(f"{name}: a zip file, not a {kind} list")
+    return parser(data, name)
 
 
 def _decode(data: bytes, name: str) -> str:

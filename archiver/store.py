@@ -16,6 +16,7 @@ from archiver._engine import Database
 from archiver.accounts import Accounts
 from archiver.curation import Curation
 from archiver.images import ImageStore
+from archiver.imported import ImportedCopies
 from archiver.index_bookkeeping import IndexBookkeeping
 from archiver.links import Links
 from archiver.rot import RotPolicy
@@ -37,6 +38,7 @@ class Store(Database):
         self.images = ImageStore(engine)
         self.accounts = Accounts(engine)
         self.curation = Curation(engine)
+        self.imported = ImportedCopies(engine)
 
     @property
     def rot(self) -> RotPolicy:

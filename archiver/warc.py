@@ -1,6 +1,7 @@
 """The stored raw responses as a standard WARC 1.1 file, for replay tools (pywb, ReplayWeb.page).
 
-Each snapshot with a kept body becomes a `response` record: the status and headers as stored
+Each snapshot with a kept body becomes a `response` record (one imported from another
+tool's export, which no server answered, a `resource` record): the status and headers as stored
 and the body as stored, which is already decompressed; so the headers that described the
 transfer (Content-Encoding, Transfer-Encoding, Content-Length) are replaced to match it.
 Each archived figure (archiver/images.py) follows as a `response` record for the URL it was
@@ -43,7 +44,10 @@ def write_warc(store: Store, out: IO[bytes], filename: str = "linkvault.warc.gz"
         for snap in record.snapshots:
             if not snap.raw and snap.size:
                 continue  # an image or archive: metadata only, the body was not kept
-            writer.write_record(_response(writer, snap, record.link.id))
+            if snap.imported_from:  # no server answered it: not a response
+                writer.write_record(_imported_resource(writer, snap, record.link.id))
+            else:
+                writer.write_record(_response(writer, snap, record.link.id))
             count += 1
     for image in store.images.iter_images():
         writer.write_record(_image_response(writer, image))
@@ -94,6 +98,26 @@ def _response(writer: WARCWriter, snap: Snapshot, link_id: int) -> object:
         payload=io.BytesIO(body),
         length=len(body),
         http_headers=http_headers,
+        warc_headers_dict=warc_headers,
+    )
+
+
+def _imported_resource(writer: WARCWriter, snap: Snapshot, link_id: int) -> object:
+    """An article another tool's export carried (archiver/imported.py), as a `resource`
+    record: the content without an HTTP exchange, dated when that tool saved it."""
+    body = decompress(snap.raw)
+    warc_headers = {
+        "WARC-Date": snap.fetched_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "Linkvault-Link-Id": str(link_id),
+        "Linkvault-Snapshot-Id": str(snap.id),
+        "Linkvault-Imported-From": snap.imported_from or "",
+    }
+    return writer.create_warc_record(
+        snap.final_url,
+        "resource",
+        payload=io.BytesIO(body),
+        length=len(body),
+        warc_content_type=snap.content_type or "text/html",
         warc_headers_dict=warc_headers,
     )
 

@@ -44,7 +44,8 @@ def archive(
         list[str],
         typer.Argument(
             help="Link lists (.md, .txt, bookmarks .html), browser bookmark JSON (Chrome, "
-            "Firefox), Pocket or Instapaper CSV exports, URLs, - for standard input, or a "
+            "Firefox), Pocket or Instapaper CSV exports, wallabag JSON or Omnivore exports "
+            "(zip or metadata JSON), URLs, - for standard input, or a "
             "linkvault JSON export to restore.",
             show_default=False,
         ),

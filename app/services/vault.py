@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
+from app.services.imported_copies import keep_imported_copies
 from app.services.indexing import IndexFeeder, sync_index
 from app.settings import Settings
 from archiver import ImportCounts, LinkTask, Store, make_engine
@@ -49,8 +50,20 @@ class Vault:
             self.store.engine.dispose()
 
     def import_links(self, specs: Iterable[LinkSpec]) -> ImportCounts:
-        """Adds these links (a link already there keeps its id); one id per distinct URL."""
-        return self.store.links.add_links(list(specs))
+        """Adds these links (a link already there keeps its id); one id per distinct URL.
+        An article the export carried becomes the first snapshot of a link with none
+        (app/services/imported_copies.py), indexed at once."""
+        listed = list(specs)
+        counts = self.store.links.add_links(listed)
+        keep_imported_copies(
+            self.store,
+            self.index,
+            listed,
+            counts,
+            max_bytes=self.settings.max_page_bytes,
+            workers=self.settings.extract_workers or None,
+        )
+        return counts
 
     def archive(
         self,

@@ -51,6 +51,8 @@ def summary(snapshot: Snapshot, link: Link) -> SnapshotSummary:
         final_url=snapshot.final_url,
         title=snapshot.title,
         current=snapshot.id == link.snapshot_id,
+        imported=snapshot.imported_from is not None,
+        imported_from=snapshot.imported_from,
     )
 
 

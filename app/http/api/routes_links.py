@@ -111,6 +111,8 @@ def detail_of(request: Request, session: Session, link_id: int) -> LinkDetail:
         text=snap.text if snap else None,
         html=html,
         markdown=markdown,
+        imported=snap is not None and snap.imported_from is not None,
+        imported_from=snap.imported_from if snap else None,
     )
 
 

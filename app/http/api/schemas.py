@@ -136,6 +136,14 @@ class LinkDetail(BaseModel):
         description="The structured copy as Markdown (fenced code, GFM tables); null when "
         "the copy has no structure."
     )
+    imported: bool = Field(
+        default=False,
+        description="True when the archived copy was imported from another tool's export "
+        "(wallabag, Omnivore) rather than fetched by linkvault.",
+    )
+    imported_from: str | None = Field(
+        default=None, description='The tool it was imported from ("wallabag", "omnivore").'
+    )
 
 
 class DeadLink(BaseModel):
@@ -270,6 +278,14 @@ class SnapshotSummary(BaseModel):
     final_url: str = Field(description="Where the body was found, after redirects.")
     title: str | None = Field(description="Title the page gave itself.")
     current: bool = Field(description="True for the copy the link shows and search finds.")
+    imported: bool = Field(
+        default=False,
+        description="True for a copy another tool's export carried (wallabag, Omnivore), "
+        "kept as the link's first snapshot; false for a copy linkvault fetched.",
+    )
+    imported_from: str | None = Field(
+        default=None, description='The tool it was imported from ("wallabag", "omnivore").'
+    )
 
 
 class SnapshotList(BaseModel):
