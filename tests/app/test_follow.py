@@ -144,3 +144,103 @@ def test_follow_a_github_readme_then_refresh_it(web: Web, tmp_path: Path) -> Non
     assert all(listed(data).values())
     assert sql(data, "SELECT count(*) FROM snapshots s JOIN links l ON l.id = s.link_id "
                "WHERE l.url = ?", f"{ARTICLES}/beta") == [(1,)]  # fmt: skip
+
+
+LISTS = "http://lists.example"
+
+
+def test_plain_and_html_lists_followed_listed_and_unfollowed(web: Web, tmp_path: Path) -> None:
+    alpha, beta = web.article("alpha"), web.article("beta")
+    web.articles.route(
+        "/reading.txt",
+        f"# my reading\n{alpha}  Alpha, the first\n{beta}\n".encode(),
+        content_type="text/plain; charset=utf-8",
+    )
+    web.articles.route(
+        "/links",
+        (
+            '<!doctype html><html><body><p><a href="#top">Top</a></p><h2>Papers</h2><ul>'
+            '<li><a href="/gamma">Gamma paper</a></li><li><a href="links">This page</a></li>'
+            f'<li><a href="{alpha}">Alpha again</a></li></ul></body></html>'
+        ).encode(),
+    )
+    web.article("gamma")
+    data, env = tmp_path / "data", web.env()
+
+    text = lv(data, "follow", f"{LISTS}/reading.txt", **env)
+    assert text.returncode == 0, text.stderr
+    assert links(data) == {alpha: (None, "ok"), beta: (None, "ok")}
+    assert sql(data, "SELECT title FROM links WHERE url = ?", alpha) == [("Alpha, the first",)]
+
+    html = lv(data, "follow", f"{LISTS}/links", "--section-prefix", "Web", **env)
+    assert html.returncode == 0, html.stderr
+    # Relative links resolve against the page; its anchor and its link to itself are no
+    # entries; alpha was there already and keeps its section.
+    assert links(data) == {
+        alpha: (None, "ok"),
+        beta: (None, "ok"),
+        f"{LISTS}/gamma": ("Web / Papers", "ok"),
+    }
+
+    again = lv(data, "follow", f"{LISTS}/reading.txt", **env)
+    assert again.returncode == 0, again.stderr
+    assert "Already following" in again.stderr and f"{LISTS}/reading.txt: unchanged" in again.stderr
+    assert sql(data, "SELECT count(*) FROM followed_lists") == [(2,)]
+
+    shown = lv(data, "follow", "--list", **env)
+    assert shown.returncode == 0, shown.stderr
+    rows = shown.stdout.splitlines()
+    assert rows[0].startswith(f"1  {LISTS}/reading.txt  2 listed, 0 no longer listed")
+    assert rows[1].startswith(f"2  {LISTS}/links  2 listed, 0 no longer listed")
+    assert "sections under 'Web'" in rows[1] and rows[1].endswith(": ok")
+
+    assert lv(data, "unfollow", "1", **env).returncode == 0
+    by_url = lv(data, "unfollow", f"{LISTS}/links", **env)
+    assert by_url.returncode == 0 and "its links are kept" in by_url.stderr
+    unknown = lv(data, "unfollow", f"{LISTS}/links", **env)
+    assert unknown.returncode == 2 and "no followed list is" in unknown.stderr
+    assert sql(data, "SELECT count(*) FROM followed_lists") == [(0,)]
+    assert sql(data, "SELECT count(*) FROM list_links") == [(0,)]
+    assert len(links(data)) == 3  # unfollowing keeps the links
+    assert "No followed lists" in lv(data, "follow", "--list", **env).stderr
+
+
+def test_lists_that_cannot_be_read(web: Web, tmp_path: Path) -> None:
+    alpha = web.article("alpha")
+    web.articles.route("/reading.txt", f"{alpha}\n".encode(), content_type="text/plain")
+    # A list that moved to an internal address: refused, whatever the proxy could reach.
+    web.articles.redirect("/moved", web.articles.url("/reading.txt"))
+    data, env = tmp_path / "data", web.env()
+
+    moved = lv(data, "follow", f"{LISTS}/moved", **env)
+    assert moved.returncode == 2
+    message = " ".join(moved.stderr.split())
+    assert "refused by the address guard" in message
+    assert "loopback address 127.0.0.1 is not allowed" in message
+    assert "nothing was imported" in message
+    assert web.articles.hits("/reading.txt") == 0
+    missing = lv(data, "follow", f"{LISTS}/missing.md", **env)
+    assert missing.returncode == 2
+    assert "404 Not Found" in missing.stderr and "nothing was imported" in missing.stderr
+    internal = lv(data, "follow", web.articles.url("/reading.txt"), **env)
+    assert internal.returncode == 2 and "loopback address" in internal.stderr
+    not_http = lv(data, "follow", "ftp://lists.example/x", **env)
+    assert not_http.returncode == 2 and "is not an http(s) URL" in not_http.stderr
+    assert sql(data, "SELECT count(*) FROM followed_lists") == [(0,)]
+    assert sql(data, "SELECT count(*) FROM links") == [(0,)]
+
+    # A followed list that fails later is reported; the refresh goes on.
+    assert lv(data, "follow", f"{LISTS}/reading.txt", **env).returncode == 0
+    other = ListFile(f"{alpha}\n")
+    web.articles.route("/other.txt", handler=other)
+    assert lv(data, "follow", f"{LISTS}/other.txt", **env).returncode == 0
+    web.articles.route("/reading.txt", b"gone", status=404, content_type="text/plain")
+    other.text = f"{alpha}\n{web.article('beta')}\n"
+    refresh = lv(data, "refresh", **env)
+    assert refresh.returncode == 0, refresh.stderr
+    assert f"cannot read {LISTS}/reading.txt: HTTP 404 Not Found" in refresh.stderr
+    assert links(data)[f"{ARTICLES}/beta"] == (None, "ok")
+    # The failed list keeps what it listed, and says why it failed.
+    state = sql(data, "SELECT status, error FROM followed_lists WHERE id = 1")
+    assert state == [("failed", f"cannot read {LISTS}/reading.txt: HTTP 404 Not Found")]
+    assert listed(data)[alpha] is True
