@@ -30,6 +30,7 @@ __all__ = [
 LIST_OK = "ok"  # read, its links recorded
 LIST_UNCHANGED = "unchanged"  # a 304, or the same bytes as last time
 LIST_FAILED = "failed"  # not read: the error says why
+_MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,10 @@ class Lists(Database):
         """A followed list by id, by the URL it was followed with, or by where it is read."""
         with self.session() as session:
             query = select(FollowedList)
-            if ref.strip().isdecimal() and len(ref.strip()) < 19:
+            if ref.strip().isdecimal():
+                # Ids are 32-bit on PostgreSQL: a larger number names no list.
+                if int(ref) > _MAX_ID:
+                    return None
                 query = query.where(FollowedList.id == int(ref))
             else:
                 url = ref.strip()

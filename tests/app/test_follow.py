@@ -126,12 +126,11 @@ def test_follow_a_github_readme_then_refresh_it(web: Web, tmp_path: Path) -> Non
     exported = lv(data, "export", "--format", "json", **env)
     assert exported.returncode == 0, exported.stderr
     by_url = {item["url"]: item for item in json.loads(exported.stdout)["links"]}
-    assert [(i["url"], i["listed"]) for i in by_url[f"{ARTICLES}/beta"]["lists"]] == [
-        (REPO, False)
-    ]
-    assert [(i["url"], i["listed"]) for i in by_url[f"{ARTICLES}/alpha"]["lists"]] == [
-        (REPO, True)
-    ]
+    lists_of = {
+        url: [(i["url"], i["listed"]) for i in item["lists"]] for url, item in by_url.items()
+    }
+    assert lists_of[f"{ARTICLES}/beta"] == [(REPO, False)]
+    assert lists_of[f"{ARTICLES}/alpha"] == [(REPO, True)]
     markdown = lv(data, "export", "--format", "markdown", **env).stdout
     beta_line = next(line for line in markdown.splitlines() if f"({ARTICLES}/beta)" in line)
     assert f"no longer listed in {REPO}" in beta_line
