@@ -40,11 +40,19 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
 
 class ListFile:
     """A list served with an ETag, answering If-None-Match with 304; `seen` keeps the
-    conditional header of every request."""
+    conditional header of every request. With `last_modified` instead: a Last-Modified
+    date, If-Modified-Since answered (any date sent back means "not changed since")."""
 
-    def __init__(self, text: str, content_type: str = "text/plain; charset=utf-8") -> None:
+    def __init__(
+        self,
+        text: str,
+        content_type: str = "text/plain; charset=utf-8",
+        *,
+        last_modified: str | None = None,
+    ) -> None:
         self.text = text
         self.content_type = content_type
+        self.last_modified = last_modified
         self.seen: list[str | None] = []
         self.not_modified = 0
 
@@ -53,6 +61,9 @@ class ListFile:
         return '"' + hashlib.sha256(self.text.encode()).hexdigest()[:16] + '"'
 
     def __call__(self, ex: Exchange) -> None:
+        if self.last_modified is not None:
+            self._by_date(ex, self.last_modified)
+            return
         asked = ex.request.headers.get("if-none-match")
         self.seen.append(asked)
         if asked == self.etag:
@@ -62,6 +73,16 @@ class ListFile:
         ex.respond(
             200, self.text.encode(), headers={"ETag": self.etag}, content_type=self.content_type
         )
+
+    def _by_date(self, ex: Exchange, date: str) -> None:
+        asked = ex.request.headers.get("if-modified-since")
+        self.seen.append(asked)
+        if asked == date:
+            self.not_modified += 1
+            ex.respond(304, content_type=None)
+            return
+        headers = {"Last-Modified": date}
+        ex.respond(200, self.text.encode(), headers=headers, content_type=self.content_type)
 
 
 @dataclass

@@ -150,11 +150,9 @@ LISTS = "http://lists.example"
 
 def test_plain_and_html_lists_followed_listed_and_unfollowed(web: Web, tmp_path: Path) -> None:
     alpha, beta = web.article("alpha"), web.article("beta")
-    web.articles.route(
-        "/reading.txt",
-        f"# my reading\n{alpha}  Alpha, the first\n{beta}\n".encode(),
-        content_type="text/plain; charset=utf-8",
-    )
+    date = "Sat, 05 Dec 2026 10:00:00 GMT"
+    reading = ListFile(f"# my reading\n{alpha}  Alpha, the first\n{beta}\n", last_modified=date)
+    web.articles.route("/reading.txt", handler=reading)
     web.articles.route(
         "/links",
         (
@@ -184,6 +182,7 @@ def test_plain_and_html_lists_followed_listed_and_unfollowed(web: Web, tmp_path:
     again = lv(data, "follow", f"{LISTS}/reading.txt", **env)
     assert again.returncode == 0, again.stderr
     assert "Already following" in again.stderr and f"{LISTS}/reading.txt: unchanged" in again.stderr
+    assert reading.seen == [None, date] and reading.not_modified == 1
     assert sql(data, "SELECT count(*) FROM followed_lists") == [(2,)]
 
     shown = lv(data, "follow", "--list", **env)
@@ -223,6 +222,9 @@ def test_lists_that_cannot_be_read(web: Web, tmp_path: Path) -> None:
     assert "404 Not Found" in missing.stderr and "nothing was imported" in missing.stderr
     internal = lv(data, "follow", web.articles.url("/reading.txt"), **env)
     assert internal.returncode == 2 and "loopback address" in internal.stderr
+    web.articles.route("/huge.txt", f"{alpha}\n".encode() * 1000, content_type="text/plain")
+    huge = lv(data, "follow", f"{LISTS}/huge.txt", **env, LINKVAULT_MAX_PAGE_BYTES="10000")
+    assert huge.returncode == 2 and "body larger than 9.8 KB limit" in huge.stderr
     not_http = lv(data, "follow", "ftp://lists.example/x", **env)
     assert not_http.returncode == 2 and "is not an http(s) URL" in not_http.stderr
     assert sql(data, "SELECT count(*) FROM followed_lists") == [(0,)]
