@@ -31,7 +31,7 @@ from app.services.following import (
     unfollow_list,
 )
 from app.services.vault import Vault
-from archiver.lists import ListState
+from archiver.lists import LIST_FAILED, ListState
 
 
 @fetch_options
@@ -65,8 +65,9 @@ def follow(
     A GitHub repository (https://github.com/OWNER/REPO, or .../tree/BRANCH) is read as its
     README. The list is fetched like a page: the address guard and every fetch limit apply.
     Following a list already followed reads it again (a new --section-prefix replaces its
-    own). Exits 0 when the list was read, 2 when it cannot be read (nothing is stored), 3
-    with --no-wait when another command is writing, 4 when the network looked down.
+    own). Exits 0 when the list was read; 2 when it cannot be read (a list not followed yet
+    is then not followed, and nothing is imported); 3 with --no-wait when another command
+    is writing; 4 when the network looked down.
     """
     settings = fetch.settings()
     if show:
@@ -85,6 +86,8 @@ def follow(
             verb = "Following" if followed.created else "Already following"
             err.print(f"{verb} {escape(state.url)} (list {state.id}).")
             output.print_list_read(err, read)
+            if read.status == LIST_FAILED:  # followed before; it stays followed
+                raise typer.Exit(2)
             tasks = tasks_to_archive(vault, read.to_archive)
             if not tasks:
                 return
