@@ -245,3 +245,12 @@ def test_lists_that_cannot_be_read(web: Web, tmp_path: Path) -> None:
     state = sql(data, "SELECT status, error FROM followed_lists WHERE id = 1")
     assert state == [("failed", f"cannot read {LISTS}/reading.txt: HTTP 404 Not Found")]
     assert listed(data)[alpha] is True
+    refollow = lv(data, "follow", f"{LISTS}/reading.txt", **env)
+    assert refollow.returncode == 2 and "HTTP 404 Not Found" in refollow.stderr
+    with TestClient(create_app(Settings(data_dir=data))) as client:
+        api = client.get("/api/lists").json()["lists"]
+    assert [(item["url"], item["status"], item["listed"]) for item in api] == [
+        (f"{LISTS}/reading.txt", "failed", 1),
+        (f"{LISTS}/other.txt", "ok", 2),
+    ]
+    assert api[0]["error"] == f"cannot read {LISTS}/reading.txt: HTTP 404 Not Found"
