@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import sys
 import typing
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from archiver._bookmarks import parse_bookmarks
 from archiver._browser_json import parse_chrome, parse_firefox
@@ -172,8 +173,8 @@ def read_web_list(
     Raises SourceError for bytes that are no text.
     """
     text = _decode_web(data, name, charset)
-    path = name.split("?", 1)[0].split("#", 1)[0]
-    chosen = kind or export_kind(text) or kind_from_suffix(Path(path).suffix)
+    path = PurePosixPath(urlsplit(name).path)
+    chosen = kind or export_kind(text) or kind_from_suffix(path.suffix)
     if chosen is None and content_type in _MARKDOWN_TYPES:
         chosen = "markdown"
     if chosen is None and content_type in _HTML_TYPES:
