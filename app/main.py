@@ -15,6 +15,7 @@ from app.http.api import (
     routes_history,
     routes_images,
     routes_links,
+    routes_lists,
     routes_search,
     routes_system,
 )
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_curation,
         routes_history,
         routes_system,
+        routes_lists,
         routes_images,
         web_routes,
         routes_signin,

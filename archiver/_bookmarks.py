@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from archiver._linklist import LinkCollector, clean_text
+from archiver._linklist import LinkCollector, ListBase, clean_text
 from archiver._tagsoup import Tag, iter_html
 from archiver.records import ImportResult
 from archiver.tagging import split_tags
@@ -202,10 +202,10 @@ def scan_anchors(text: str) -> list[Anchor]:
     return scanner.anchors
 
 
-def parse_bookmarks(text: str, source: str) -> ImportResult:
+def parse_bookmarks(text: str, source: str, *, base: ListBase | None = None) -> ImportResult:
     scanner = _Scanner()
     scanner.feed(text)
-    collector = LinkCollector(source)
+    collector = LinkCollector(source, base)
     for anchor in scanner.anchors:
         href = anchor.href.strip()
         if href[:6].lower() == "place:":

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urljoin
 
 from archiver.records import ImportedCopy, ImportResult, LinkSpec, SourceProblem
 from archiver.tagging import lenient_tags
 from archiver.urls import normalize_url
 
 __all__ = [
+    "ListBase",
     "LinkCollector",
     "SourceError",
     "clean_note",
@@ -64,11 +67,22 @@ def clean_note(text: str | None) -> str | None:
     return note or None
 
 
+@dataclass(frozen=True, slots=True)
+class ListBase:
+    """Where a list read from the web lives (`linkvault follow`): its relative links resolve
+    against `url`; in-page anchors and links to the list itself (`itself`, normalised URLs)
+    are its own navigation, not entries, so they are left out without a problem."""
+
+    url: str
+    itself: frozenset[str] = frozenset()
+
+
 class LinkCollector:
     """Accumulates links in document order; the first occurrence of a URL wins."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, base: ListBase | None = None) -> None:
         self.source = source
+        self.base = base
         self._links: list[LinkSpec] = []
         self._problems: list[SourceProblem] = []
         self._seen: set[str] = set()
@@ -95,6 +109,11 @@ class LinkCollector:
         if not listed:
             self.problem(line, "link with an empty target skipped")
             return
+        if self.base is not None:
+            if listed.startswith("#"):
+                return  # a table of contents
+            if not _HAS_SCHEME.match(listed):
+                listed = urljoin(self.base.url, listed)
         if listed.startswith("#"):
             self.problem(line, f"anchor link {shown} skipped: it points inside the list itself")
             return
@@ -107,6 +126,8 @@ class LinkCollector:
             self.problem(line, f"unusable URL {shown} skipped: {exc}")
             return
         if normalized in self._seen:
+            return
+        if self.base is not None and normalized in self.base.itself:
             return
         self._seen.add(normalized)
         clean_title = clean_text(title)

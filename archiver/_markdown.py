@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from archiver._bookmarks import scan_anchors
-from archiver._linklist import LinkCollector, clean_text, find_urls, shorten
+from archiver._linklist import LinkCollector, ListBase, clean_text, find_urls, shorten
 from archiver._tagsoup import Tag, iter_html
 from archiver.records import ImportResult
 
@@ -188,7 +188,7 @@ def _bare(text: str, line: int, section: str | None) -> list[_Found]:
     return [_Found(line, text[s:e], None, section) for s, e in find_urls(text)]
 
 
-def parse_markdown(text: str, source: str) -> ImportResult:
+def parse_markdown(text: str, source: str, *, base: ListBase | None = None) -> ImportResult:
     lines = _NEWLINE.split(text)
     long_lines = [(number, line) for number, line in enumerate(lines, 1) if len(line) > _LONG_LINE]
     if long_lines:
@@ -201,7 +201,7 @@ def parse_markdown(text: str, source: str) -> ImportResult:
     for number, line in long_lines:
         found += _scan_long_line(line, number, walker.section_at(number))
     found.sort(key=lambda item: item.line)  # stable: keeps the order within a line
-    collector = LinkCollector(source)
+    collector = LinkCollector(source, base)
     for item in found:
         if item.problem:
             collector.problem(item.line, item.problem)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from archiver._linklist import LinkCollector, find_urls, shorten
+from archiver._linklist import LinkCollector, ListBase, find_urls, shorten
 from archiver.records import ImportResult
 
 __all__ = ["parse_text"]
@@ -20,8 +20,8 @@ _BARE_HOST = re.compile(r"(?:www\.)?[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}(?:[/:?#]
 _TITLE_EDGES = " \t-–—|:;,*•·>#[]()<>\"'"
 
 
-def parse_text(text: str, source: str) -> ImportResult:
-    collector = LinkCollector(source)
+def parse_text(text: str, source: str, *, base: ListBase | None = None) -> ImportResult:
+    collector = LinkCollector(source, base)
     for number, raw in enumerate(_NEWLINE.split(text), 1):
         line = raw.strip()
         if not line or line.startswith("#"):

@@ -35,7 +35,7 @@ from sqlalchemy import (
 
 from archiver._engine import Database
 from archiver._linklist import MAX_NOTE_LENGTH, MAX_TITLE_LENGTH
-from archiver.models import Check, Image, Link, Snapshot, SnapshotImage
+from archiver.models import Check, Image, Link, ListedLink, Snapshot, SnapshotImage
 from archiver.tagging import InvalidTag, clean_tag, clean_tags, same_tag
 
 __all__ = [
@@ -250,6 +250,7 @@ class Curation(Database):
                 images.update(conn.execute(select(SnapshotImage.sha256).where(shown)).scalars())
                 conn.execute(delete(SnapshotImage).where(shown))
                 conn.execute(delete(Check).where(Check.link_id.in_(chunk)))
+                conn.execute(delete(ListedLink).where(ListedLink.link_id.in_(chunk)))
                 # The link points at its current snapshot: let go of it first.
                 conn.execute(update(Link).where(Link.id.in_(chunk)).values(snapshot_id=None))
                 conn.execute(delete(Snapshot).where(Snapshot.link_id.in_(chunk)))

@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
 from sqlalchemy import select
 
 from archiver._version import __version__
+from archiver.lists import Listing
 from archiver.models import Check, Link, LinkStatus, Snapshot, utcnow
 from archiver.records import decompress
 from archiver.store import Store
@@ -79,6 +80,8 @@ class LinkRecord:
     link: Link
     snapshots: list[Snapshot]
     checks: list[Check]
+    # The followed lists that list it, or listed it and dropped it (archiver/lists.py).
+    listings: list[Listing] = field(default_factory=list)
 
 
 def iter_links(store: Store) -> Iterator[LinkRecord]:
@@ -107,8 +110,9 @@ def iter_links(store: Store) -> Iterator[LinkRecord]:
                 select(Check).where(Check.link_id.in_(ids)).order_by(Check.checked_at, Check.id)
             ):
                 checks[check.link_id].append(check)
+        listings = store.lists.listings(ids)
         for link in links:
-            yield LinkRecord(link, snapshots[link.id], checks[link.id])
+            yield LinkRecord(link, snapshots[link.id], checks[link.id], listings.get(link.id, []))
         tail = links[-1]
         last = (_position_key(tail), tail.id)
 
@@ -155,6 +159,17 @@ def link_json(record: LinkRecord) -> dict[str, Any]:
         }
         for check in record.checks
     ]
+    # Followed lists only: absent, not empty, for a link no followed list ever named.
+    if record.listings:
+        data["lists"] = [
+            {
+                "url": listing.list_url,
+                "listed": listing.still_listed,
+                "first_listed": _plain(listing.first_listed),
+                "last_listed": _plain(listing.last_listed),
+            }
+            for listing in record.listings
+        ]
     return data
 
 
@@ -240,6 +255,9 @@ def _markdown_line(record: LinkRecord, prefix: str) -> str:
     if link.snapshot_id is not None:
         when = f" of {link.archived_at:%Y-%m-%d}" if link.archived_at else ""
         parts.append(f"[archived copy{when}]({prefix}/links/{link.id})")
+    for listing in record.listings:
+        if not listing.still_listed:
+            parts.append(f"no longer listed in {_escape(listing.list_url)}")
     if link.tags:
         parts.append("tags: " + ", ".join(f"`{_code(tag)}`" for tag in link.tags))
     line = " · ".join(parts)

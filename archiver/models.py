@@ -279,3 +279,47 @@ class AppSecret(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FollowedList(Base):
+    """A reading list on the web that `linkvault follow` subscribed to (archiver/lists.py):
+    read again by every `linkvault refresh`, with conditional requests from its validators."""
+
+    __tablename__ = "followed_lists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # As the owner gave it ("https://github.com/owner/repo"), what is shown.
+    url: Mapped[str] = mapped_column(Text)
+    # What is read (a GitHub repository's README on raw.githubusercontent.com): one row each.
+    fetch_url: Mapped[str] = mapped_column(Text, unique=True)
+    # Relative links in the list resolve against this (a README's: its page on github.com).
+    base_url: Mapped[str] = mapped_column(Text)
+    section_prefix: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 of the last body read: a server without validators that sends the same list
+    # again changes nothing either.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    followed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "ok", "unchanged" (a 304 or the same body) or "failed" with the error; None: never read.
+    status: Mapped[str | None] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ListedLink(Base):
+    """Which links a followed list lists. A link dropped from the list keeps its row with
+    `still_listed` false ("No longer listed in …"); one that comes back is listed again."""
+
+    __tablename__ = "list_links"
+    __table_args__ = (Index("ix_list_links_link", "link_id"),)
+
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("followed_lists.id", ondelete="CASCADE"), primary_key=True
+    )
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("links.id", ondelete="CASCADE"), primary_key=True
+    )
+    first_listed: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_listed: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    still_listed: Mapped[bool] = mapped_column(default=True)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 import sys
 import typing
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from archiver._bookmarks import parse_bookmarks
 from archiver._browser_json import parse_chrome, parse_firefox
-from archiver._charset import NotText, decode_list
+from archiver._charset import NotText, decode_list, normalize_charset
 from archiver._csv_exports import parse_instapaper, parse_pocket
-from archiver._linklist import SourceError, clean_text
+from archiver._linklist import ListBase, SourceError, clean_text
 from archiver._listformat import KINDS, Kind, export_kind, kind_from_suffix, sniff_kind
 from archiver._markdown import parse_markdown
 from archiver._omnivore import parse_omnivore, parse_omnivore_zip
@@ -31,12 +32,14 @@ __all__ = [
     "LinkSpec",
     "SourceError",
     "FORMATS",
+    "ListBase",
     "SourceProblem",
     "clean_text",
     "parse_bookmarks",
     "parse_markdown",
     "parse_text",
     "read_source",
+    "read_web_list",
 ]
 
 ARGS_SOURCE = "<args>"
@@ -160,3 +163,54 @@ def _read_file(path: Path, name: str) -> bytes:
     if len(data) > MAX_SOURCE_BYTES:
         raise SourceError(f"{name}: larger than {MAX_SOURCE_BYTES // 2**20} MB")
     return data
+
+
+# -- a list read from the web (`linkvault follow`) ----------------------------------------------
+
+_BASED_PARSERS: dict[Kind, typing.Callable[..., ImportResult]] = {
+    "markdown": parse_markdown,
+    "text": parse_text,
+    "bookmarks": parse_bookmarks,
+}
+_MARKDOWN_TYPES = frozenset({"text/markdown", "text/x-markdown"})
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def read_web_list(
+    data: bytes,
+    name: str,
+    base: ListBase,
+    *,
+    content_type: str | None = None,
+    charset: str | None = None,
+    kind: Kind | None = None,
+) -> ImportResult:
+    """The links of a list fetched from the web; `name` names it in problems.
+
+    Decoded with the charset its server named when that reads it cleanly, else as a file
+    is. Its format: `kind` when the caller knows it (a GitHub README is markdown), else
+    the suffix of its URL's path, its content type, its content. Relative links resolve
+    against `base.url`; anchors and links to the list itself are left out.
+    Raises SourceError for bytes that are no text.
+    """
+    text = _decode_web(data, name, charset)
+    path = PurePosixPath(urlsplit(name).path)
+    chosen = kind or export_kind(text) or kind_from_suffix(path.suffix)
+    if chosen is None and content_type in _MARKDOWN_TYPES:
+        chosen = "markdown"
+    if chosen is None and content_type in _HTML_TYPES:
+        chosen = "bookmarks"
+    chosen = chosen or sniff_kind(text)
+    if chosen in _BASED_PARSERS:
+        return _BASED_PARSERS[chosen](text, name, base=base)
+    return _PARSERS[chosen](text, name)
+
+
+def _decode_web(data: bytes, name: str, charset: str | None) -> str:
+    codec = normalize_charset(charset)
+    if codec is not None:
+        try:
+            return data.decode("utf-8-sig" if codec == "utf-8" else codec)
+        except (UnicodeDecodeError, LookupError):
+            pass  # a wrong label: read it as a file would be
+    return _decode(data, name)

@@ -4,8 +4,9 @@
 fetch, recording results: archiver/links.py), `runs` (runs and status reports:
 archiver/runs.py), `index_bookkeeping` (archiver/index_bookkeeping.py), `images` (the
 archived figures: archiver/images.py), `curation` (edits and removals by the owner:
-archiver/curation.py) and `accounts` (the owner's password, API tokens, sign-in failures:
-archiver/accounts.py).
+archiver/curation.py), `accounts` (the owner's password, API tokens, sign-in failures:
+archiver/accounts.py) and `lists` (followed reading lists and which links each lists:
+archiver/lists.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from archiver.images import ImageStore
 from archiver.imported import ImportedCopies
 from archiver.index_bookkeeping import IndexBookkeeping
 from archiver.links import Links
+from archiver.lists import Lists
 from archiver.rot import RotPolicy
 from archiver.runs import Runs
 from archiver.schema import ensure_current
@@ -39,6 +41,7 @@ class Store(Database):
         self.accounts = Accounts(engine)
         self.curation = Curation(engine)
         self.imported = ImportedCopies(engine)
+        self.lists = Lists(engine)
 
     @property
     def rot(self) -> RotPolicy:

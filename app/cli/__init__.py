@@ -1,7 +1,8 @@
 """The `linkvault` command: a thin layer that parses arguments, calls a service, prints.
 
-One module per command group (archive, refresh, curate (edit and remove), export, check and
-reindex, reextract, worker, search and status, serve and migrate, passwd and token); the
+One module per command group (archive, refresh, follow and unfollow, curate (edit and
+remove), export, check and reindex, reextract, worker, search and status, serve and migrate,
+passwd and token); the
 options they share in `common`, what they print in `output`.
 """
 
@@ -19,6 +20,7 @@ from app.cli import (
     check,
     curate,
     export,
+    follow,
     reextract,
     refresh,
     search,
@@ -39,6 +41,8 @@ cli = typer.Typer(
 # In the order `linkvault --help` lists them.
 cli.command()(archive.archive)
 cli.command()(refresh.refresh)
+cli.command()(follow.follow)
+cli.command()(follow.unfollow)
 cli.command()(curate.edit)
 cli.command()(curate.remove)
 cli.command()(export.export)

@@ -16,7 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app.services.archiving import OnDone, Queued, Watch
+from app.services.following import ListRead
 from archiver import LinkTask, Store
+from archiver.lists import LIST_FAILED, LIST_UNCHANGED
 from archiver.models import LinkStatus
 from archiver.pipeline import LinkDone, RunSummary
 from archiver.queue import queue_counts
@@ -274,3 +276,24 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
             f"Work queue: {queue['queued']} links, {queue['leased']} being worked on"
             + (f", {queue['expired']} left by a worker that stopped" if queue["expired"] else "")
         )
+
+
+def print_list_read(console: Console, read: ListRead) -> None:
+    """One line for what reading a list did, and the lines it skipped."""
+    name = escape(read.followed.url)
+    if read.status == LIST_FAILED:
+        console.print(f"[red]error:[/] {escape(read.error or 'cannot read it')}")
+        return
+    if read.status == LIST_UNCHANGED:
+        console.print(f"{name}: unchanged.")
+        return
+    change = read.change
+    parts = [f"{read.listed} links ({read.new} new to the archive)"]
+    if change is not None and change.returned:
+        parts.append(f"{len(change.returned)} listed again")
+    if change is not None and change.dropped:
+        parts.append(f"{len(change.dropped)} no longer listed (kept)")
+    console.print(f"{name}: " + ", ".join(parts) + ".")
+    for problem in read.problems:
+        where = problem.source + (f":{problem.line}" if problem.line else "")
+        console.print(f"[yellow]skipped[/] {escape(where)}: {escape(problem.message)}")

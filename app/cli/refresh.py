@@ -20,7 +20,14 @@ from app.cli.common import (
     writing,
 )
 from app.durations import format_duration, parse_duration
-from app.services.archiving import Queued, refresh_or_queue, tasks_to_refresh
+from app.services.archiving import (
+    Queued,
+    archive_or_queue,
+    refresh_or_queue,
+    tasks_to_archive,
+    tasks_to_refresh,
+)
+from app.services.following import read_followed_lists
 from app.services.linkrefs import UnknownLinks, link_ids_for
 from app.services.vault import Vault
 from archiver.models import LinkStatus
@@ -65,6 +72,11 @@ def refresh(
 ) -> None:
     """Re-check archived links: a changed page gets a new snapshot, an unchanged one only a
     check in its history (a 304 when the site supports conditional requests).
+
+    First every followed list (`linkvault follow`) is read again, with conditional
+    requests: links added to it since are imported and archived, links dropped from it are
+    kept and marked as no longer listed; a list that cannot be read is reported and the
+    refresh goes on. Not when links are named by URL.
 
     Links whose text or status changed are re-indexed; a link that keeps failing over time
     (LINKVAULT_DEAD_AFTER_FAILURES checks, LINKVAULT_FAILURE_SPACING apart) or answers
@@ -123,6 +135,8 @@ def _link_ids(vault: Vault, urls: list[str]) -> list[int]:
 
 
 def _refresh_once(vault: Vault, selection: RefreshSelection) -> None:
+    if selection.link_ids is None:  # links named by URL: only those
+        _read_lists(vault)
     tasks = tasks_to_refresh(vault, selection)
     err.print(f"{len(tasks)} links to re-check.")
     before = {task.id: task.status for task in tasks}
@@ -158,6 +172,30 @@ def _refresh_once(vault: Vault, selection: RefreshSelection) -> None:
     )
     if moves:
         err.print(escape(", ".join(f"{count} {what}" for what, count in moves.items())) + ".")
+    if summary.outage:
+        output.print_outage(err, summary)
+        raise typer.Exit(NETWORK_DOWN_EXIT)
+
+
+def _read_lists(vault: Vault) -> None:
+    """Every followed list read again, what they added archived; a list that cannot be
+    read is reported and the refresh goes on."""
+    reads = read_followed_lists(vault)
+    if not reads:
+        return
+    err.print(f"Reading {len(reads)} followed lists.")
+    for read in reads:
+        output.print_list_read(err, read)
+    tasks = tasks_to_archive(vault, [link_id for read in reads for link_id in read.to_archive])
+    if not tasks:
+        return
+    err.print(f"{len(tasks)} links added to followed lists to archive.")
+    summary = archive_or_queue(vault, tasks, watch=output.progress(err))
+    if isinstance(summary, Queued):
+        output.print_queued(err, summary)
+        return
+    ids = [task.id for task in tasks]
+    output.print_summary(err, vault.store, ids, summary, title="Added to followed lists")
     if summary.outage:
         output.print_outage(err, summary)
         raise typer.Exit(NETWORK_DOWN_EXIT)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from archiver.curation import tagged
-from archiver.models import Check, Link, LinkStatus, Snapshot
+from archiver.models import Check, FollowedList, Link, LinkStatus, ListedLink, Snapshot
 
 # Ids are 32-bit integers on PostgreSQL (64-bit on SQLite): a larger one names no link, and
 # is refused before it reaches the database, which would fail on it.
@@ -155,3 +155,14 @@ def link_snapshot(session: Session, link_id: int, snapshot_id: int) -> Snapshot 
     """One snapshot, only if it belongs to this link."""
     snapshot = session.get(Snapshot, snapshot_id)
     return snapshot if snapshot is not None and snapshot.link_id == link_id else None
+
+
+def lists_that_dropped(session: Session, link_id: int) -> list[str]:
+    """The URLs of the followed lists that listed this link and no longer do."""
+    query = (
+        select(FollowedList.url)
+        .join(ListedLink, ListedLink.list_id == FollowedList.id)
+        .where(ListedLink.link_id == link_id, ListedLink.still_listed.is_(False))
+        .order_by(FollowedList.id)
+    )
+    return list(session.scalars(query))

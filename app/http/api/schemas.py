@@ -333,3 +333,22 @@ class CheckItem(BaseModel):
 class CheckList(BaseModel):
     link_id: int = Field(description="Link id.")
     items: list[CheckItem] = Field(description="Newest first.")
+
+
+class FollowedListItem(BaseModel):
+    id: int = Field(description="List id, as `linkvault follow --list` shows it.")
+    url: str = Field(description="The list as followed (a GitHub repository, a page, a file).")
+    fetch_url: str = Field(description="Where it is read (a repository's README, raw).")
+    section_prefix: str | None = Field(description="Put before its sections: `Prefix / Section`.")
+    followed_at: datetime = Field(description="When it was followed (UTC).")
+    read_at: datetime | None = Field(description="When it was last read, or tried (UTC).")
+    status: str | None = Field(
+        description="The last read: `ok`, `unchanged` (a 304 or the same bytes) or `failed`."
+    )
+    error: str | None = Field(description="Why the last read failed.")
+    listed: int = Field(description="Links it lists.")
+    no_longer_listed: int = Field(description="Links it listed and dropped (kept in the archive).")
+
+
+class FollowedLists(BaseModel):
+    lists: list[FollowedListItem] = Field(description="Every followed list, in the order followed.")

@@ -33,6 +33,7 @@ from app.services.queries import (
     link_snapshots,
     link_view,
     links_in_section,
+    lists_that_dropped,
     recent_links,
     section_counts,
     status_counts,
@@ -211,6 +212,7 @@ def reader(request: Request, link_id: str, session: SessionDep) -> HTMLResponse:
             "snapshots": history,
             "previous": dict(itertools.pairwise(item.id for item in history)),
             "checks": link_checks(session, view.link.id),
+            "dropped_by": lists_that_dropped(session, view.link.id),
             "state": SearchState(q=q),
             "back": SearchState(q=q).url() if q else "/",
             # Set by the add and edit forms' redirects (routes_add.py, routes_curation.py).
