@@ -38,6 +38,9 @@ class LinkSpec:
     tags: tuple[str, ...] = ()  # cleaned by archiver.tagging (lenient_tags)
     note: str | None = None  # a bookmark's description (<DD>)
     added_at: datetime | None = None  # when the tool it came from saved it (aware, UTC)
+    # The owner had filed it away (archived, marked read) in the tool it came from: an
+    # import sets it, never clears it (archiver/links.py).
+    shelved: bool = False
 
 
 @dataclass(frozen=True, slots=True)
