@@ -86,6 +86,7 @@ class LinkCollector:
         tags: Iterable[str] = (),
         note: str | None = None,
         added_at: datetime | None = None,
+        shelved: bool = False,
     ) -> None:
         listed = url.strip()
         if len(listed) >= 2 and listed[0] == "<" and listed[-1] == ">":
@@ -122,6 +123,7 @@ class LinkCollector:
                 tags=lenient_tags(tags),
                 note=clean_note(note),
                 added_at=added_at,
+                shelved=shelved,
             )
         )
 

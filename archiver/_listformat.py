@@ -1,6 +1,7 @@
 """A link list's format (markdown, plain text, bookmarks) from its name, or a guess from its
-text when the name does not tell; exports of other tools (browsers' bookmark JSON, Pocket
-and Instapaper CSV) by their content. Its bytes become text in archiver/_charset.py."""
+text when the name does not tell; exports of other tools (browsers' bookmark JSON, Pocket,
+Instapaper and Raindrop CSV, Pinboard, Karakeep and Linkwarden JSON) by their content.
+Its bytes become text in archiver/_charset.py."""
 
 from __future__ import annotations
 
@@ -8,11 +9,23 @@ import re
 import typing
 from typing import Literal
 
-from archiver._csv_exports import INSTAPAPER_HEADER, POCKET_HEADER, header_of
+from archiver._csv_exports import INSTAPAPER_HEADER, POCKET_HEADER, RAINDROP_HEADER, header_of
 
 __all__ = ["KINDS", "Kind", "export_kind", "kind_from_suffix", "sniff_kind"]
 
-Kind = Literal["markdown", "text", "bookmarks", "chrome", "firefox", "pocket", "instapaper"]
+Kind = Literal[
+    "markdown",
+    "text",
+    "bookmarks",
+    "chrome",
+    "firefox",
+    "pocket",
+    "instapaper",
+    "raindrop",
+    "pinboard",
+    "karakeep",
+    "linkwarden",
+]
 KINDS: tuple[Kind, ...] = typing.get_args(Kind)
 
 _SUFFIXES: dict[str, Kind] = {
@@ -46,6 +59,11 @@ _HTML_LINK = re.compile(r"<a\s[^<>]*href\s*=", re.I)
 _JSON_KEY = r'\{[^{}]*?"%s"\s*:'
 _CHROME = re.compile(_JSON_KEY % "roots")
 _FIREFOX = re.compile(r'"type"\s*:\s*"text/x-moz-place|"typeCode"\s*:')
+# The key each export starts with, at its top level: Karakeep's {"bookmarks": [...]}, the
+# user record Linkwarden's backup is, with its "collections"; Pinboard's first post's "href".
+_KARAKEEP = re.compile(r'\{\s*"bookmarks"\s*:\s*\[')
+_LINKWARDEN = re.compile(r'\{[^{}]*?"collections"\s*:\s*\[')
+_PINBOARD = re.compile(r'\[\s*\{[^{}]*?"href"\s*:')
 
 
 def export_kind(text: str) -> Kind | None:
@@ -56,7 +74,13 @@ def export_kind(text: str) -> Kind | None:
             return "firefox"
         if _CHROME.match(head):
             return "chrome"
+        if _KARAKEEP.match(head):
+            return "karakeep"
+        if _LINKWARDEN.match(head):
+            return "linkwarden"
         return None
+    if head.startswith("["):
+        return "pinboard" if _PINBOARD.match(head) else None
     # By the columns named, not their order: Pocket's exports of late 2024 had a `cursor`
     # column between time_added and tags (karakeep-app/karakeep#570).
     header = set(header_of(head[:4096]))
@@ -64,6 +88,8 @@ def export_kind(text: str) -> Kind | None:
         return "pocket"
     if header >= INSTAPAPER_HEADER:
         return "instapaper"
+    if header >= RAINDROP_HEADER:
+        return "raindrop"
     return None
 
 
