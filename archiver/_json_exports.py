@@ -91,8 +91,8 @@ def _broken(collector: LinkCollector, cut: Break | None) -> None:
     if cut is not None:
         collector.problem(
             cut.line,
-            f"the file breaks off here ({cut.message}): the entries before it were read, "
-            "the rest skipped",
+            f"the file is cut off or broken here (json: {cut.message}): the entries before "
+            "it were read, the rest skipped",
         )
 
 
@@ -103,6 +103,8 @@ def parse_pinboard(text: str, source: str) -> ImportResult:
     data, cut = _load(text, source, "Pinboard JSON export")
     if not isinstance(data, list):
         raise SourceError(f"{source}: not a Pinboard JSON export (not a list of bookmarks)")
+    if data and not any(isinstance(post, dict) and "href" in post for post in data):
+        raise SourceError(f'{source}: not a Pinboard JSON export (no entry has an "href")')
     collector = LinkCollector(source)
 
     def read(number: int, post: Mapping[str, Any]) -> None:
@@ -142,8 +144,8 @@ def parse_karakeep(text: str, source: str) -> ImportResult:
             collector.problem(None, f"entry {number} skipped: a text note, no URL")
             return
         if kind != "link" or not url or not url.strip():
-            shown = "no content" if kind is None else f"a {shorten(str(kind), 20)} bookmark"
-            collector.problem(None, f"entry {number} skipped: {shown}, no URL")
+            shown = "an asset, or no content" if kind is None else shorten(str(kind), 20)
+            collector.problem(None, f"entry {number} skipped: no URL ({shown})")
             return
         tags = bookmark.get("tags")
         collector.add(
