@@ -43,9 +43,10 @@ def archive(
     sources: Annotated[
         list[str],
         typer.Argument(
-            help="Link lists (.md, .txt, bookmarks .html), browser bookmark JSON (Chrome, "
-            "Firefox), Pocket or Instapaper CSV exports, URLs, - for standard input, or a "
-            "linkvault JSON export to restore.",
+            help="Link lists (.md, .txt, bookmarks .html, linkding's export included), "
+            "browser bookmark JSON (Chrome, Firefox), Pocket, Instapaper or Raindrop.io CSV "
+            "exports, Pinboard, Karakeep or Linkwarden JSON exports, URLs, - for standard "
+            "input, or a linkvault JSON export to restore.",
             show_default=False,
         ),
     ],
