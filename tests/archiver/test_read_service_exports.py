@@ -273,3 +273,27 @@ def test_recognised_by_content_whatever_the_name(tmp_path: Path, name: str, form
     assert by_content.links == [
         replace(link, source=str(path)) for link in read_source(str(FIXTURES / name)).links
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "format"),
+    [("pinboard_export.json", "pinboard"), ("karakeep_export.json", "karakeep")],
+)
+def test_every_cut_of_a_json_export_is_read_or_refused_clearly(
+    tmp_path: Path, name: str, format: str
+) -> None:
+    """Wherever the file breaks off, the import keeps a prefix of the whole file's links
+    (never a link the whole file does not have) or says the file is unusable."""
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    whole = [(s.normalized_url, s.title) for s in read_source(str(FIXTURES / name)).links]
+    path = tmp_path / name
+    for end in range(0, len(text), 7):
+        path.write_text(text[:end], encoding="utf-8")
+        try:
+            result = read_source(str(path), format=format)
+        except SourceError as exc:
+            assert format.capitalize() in str(exc)  # the error names the format
+            continue
+        read = [(s.normalized_url, s.title) for s in result.links]
+        assert read == whole[: len(read)], end
+        assert any(p.message.startswith("the file is cut off") for p in result.problems), end
