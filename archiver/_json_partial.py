@@ -2,11 +2,11 @@
 that filled) still holds every entry before the break, and an import keeps them.
 
 `load_partial` parses a whole file with the json module when it can. When it cannot, it
-reads again, container by container (scalars and keys by the json module's own decoder),
-and stops at the break: every container open there is returned with the members complete
-before it, as a `CutDict` or `CutList`, so a reader can tell the entry the file broke
-inside (cut: skipped) from the entries before it (whole: kept). The break is reported once,
-with its line.
+reads again, down the containers the break is in (every whole value, entries included, by
+the json module's own decoder), and stops at the break: every container open there is
+returned with the members complete before it, as a `CutDict` or `CutList`, so a reader can
+tell the entry the file broke inside (cut: skipped) from the entries before it (whole:
+kept). The break is reported once, with its line.
 """
 
 from __future__ import annotations
@@ -64,9 +64,15 @@ class _Partial:
         if opener in ("{", "[") and depth >= _MAX_DEPTH:
             self._break(pos)
             return _NOTHING, pos
-        if opener == "{":
-            return self._object(pos + 1, depth + 1)
-        if opener == "[":
+        if opener in ("{", "["):
+            # Whole containers (every entry before the break) at the json module's speed;
+            # only the ones the break is in are read member by member.
+            try:
+                return _DECODER.raw_decode(self.text, pos)
+            except (json.JSONDecodeError, RecursionError):
+                pass
+            if opener == "{":
+                return self._object(pos + 1, depth + 1)
             return self._array(pos + 1, depth + 1)
         try:
             return _DECODER.raw_decode(self.text, pos)
