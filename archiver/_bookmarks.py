@@ -7,13 +7,23 @@ Chrome writes "Other bookmarks" without any folder at all, so keeping them would
 same bookmark different sections in different browsers. linkvault's own export (it says so
 in a generator `<META>`) has no such containers: a section named "Favorites" is a section.
 A bookmark's `TAGS="a,b"` are its tags (archiver/tagging.py: empty pieces and bad tags are
-dropped) and the `<DD>` after it its note. An HTML file without bookmark structure yields
-its `<a href>` links with the nearest heading as section.
+dropped) and the `<DD>` after it its note; its `ADD_DATE` (seconds since 1970) the date it
+was saved. An HTML file without bookmark structure yields its `<a href>` links with the
+nearest heading as section.
+
+linkding's export (bookmarks/services/exporter.py) is such a file with its own marks: an
+archived bookmark has the tag `linkding:bookmarks.archived`, a state and not a tag (the link
+is shelved); any other `linkding:` tag is linkding's too and is dropped (today it writes no
+other: unread and shared are its `TOREAD` and `PRIVATE` attributes, which say nothing
+linkvault keeps). Its notes follow the description in the `<DD>` inside
+`[linkding-notes]...[/linkding-notes]`: both are kept, as one note.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from archiver._linklist import LinkCollector, ListBase, clean_text
@@ -50,6 +60,10 @@ _ENDS_HEADING = _LIST_TAGS | _HEADINGS | {"p", "div", "body"}
 _ENDS_NOTE = _LIST_TAGS | _HEADINGS | {"a", "body", "html"}
 # The generator linkvault's Netscape export names itself with (archiver/netscape.py).
 GENERATOR = "linkvault"
+# linkding's tags for its own states (see the module docstring).
+_LINKDING_PREFIX = "linkding:"
+_LINKDING_ARCHIVED = "linkding:bookmarks.archived"
+_LINKDING_NOTES = re.compile(r"\[linkding-notes\](.*?)(?:\[/linkding-notes\]|\Z)", re.S)
 
 
 @dataclass(slots=True)
@@ -61,6 +75,8 @@ class Anchor:
     heading: str | None
     tags: tuple[str, ...] = ()
     note: str | None = None
+    added_at: datetime | None = None
+    shelved: bool = False
 
 
 @dataclass(slots=True)
@@ -161,13 +177,16 @@ class _Scanner:
             return
         title = clean_text("".join(anchor.text)) or clean_text(anchor.alt)
         title = title or clean_text(anchor.attrs.get("title"))
+        tags = [tag.strip() for tag in split_tags(anchor.attrs.get("tags", ""))]
         closed = Anchor(
             href=anchor.attrs["href"],
             line=anchor.line,
             title=title,
             folders=tuple(name for name in self._folders if name),
             heading=self._heading_text,
-            tags=tuple(split_tags(anchor.attrs.get("tags", ""))),
+            tags=tuple(tag for tag in tags if not tag.lower().startswith(_LINKDING_PREFIX)),
+            added_at=_seconds(anchor.attrs.get("add_date")),
+            shelved=any(tag.lower() == _LINKDING_ARCHIVED for tag in tags),
         )
         self.anchors.append(closed)
         self._described = closed
@@ -177,7 +196,7 @@ class _Scanner:
         if note is None:
             return
         if self._described is not None:
-            self._described.note = "".join(note)
+            self._described.note = _linkding_note("".join(note))
         self._described = None  # a second <DD> describes nothing
 
     def _close_heading(self) -> None:
@@ -193,6 +212,23 @@ class _Scanner:
             is_root = True
         # An empty entry still opens a <DL> level, but adds nothing to the path.
         self._pending_folder = None if is_root else text
+
+
+def _seconds(value: str | None) -> datetime | None:
+    try:
+        seconds = int((value or "").strip())
+        return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _linkding_note(text: str) -> str:
+    """A `<DD>` with linkding's notes in it: the description, then the notes, as one note."""
+    notes = _LINKDING_NOTES.search(text)
+    if notes is None:
+        return text
+    description = text[: notes.start()].strip()
+    return "\n\n".join(part for part in (description, notes.group(1).strip()) if part)
 
 
 def scan_anchors(text: str) -> list[Anchor]:
@@ -221,5 +257,7 @@ def parse_bookmarks(text: str, source: str, *, base: ListBase | None = None) -> 
             line=anchor.line,
             tags=anchor.tags,
             note=anchor.note,
+            added_at=anchor.added_at,
+            shelved=anchor.shelved,
         )
     return collector.result()

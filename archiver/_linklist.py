@@ -101,6 +101,7 @@ class LinkCollector:
         note: str | None = None,
         added_at: datetime | None = None,
         imported_copy: ImportedCopy | None = None,
+        shelved: bool = False,
     ) -> None:
         listed = url.strip()
         if len(listed) >= 2 and listed[0] == "<" and listed[-1] == ">":
@@ -145,6 +146,7 @@ class LinkCollector:
                 note=clean_note(note),
                 added_at=added_at,
                 imported_copy=imported_copy,
+                shelved=shelved,
             )
         )
 

@@ -1,7 +1,7 @@
 """A link list's format (markdown, plain text, bookmarks) from its name, or a guess from its
-text when the name does not tell; exports of other tools (browsers' bookmark JSON, Pocket
-and Instapaper CSV, wallabag and Omnivore JSON) by their content. Its bytes become text in
-archiver/_charset.py."""
+text when the name does not tell; exports of other tools (browsers' bookmark JSON, Pocket,
+Instapaper and Raindrop CSV, Pinboard, Karakeep, Linkwarden, wallabag and Omnivore JSON) by
+their content. Its bytes become text in archiver/_charset.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 import typing
 from typing import Literal
 
-from archiver._csv_exports import INSTAPAPER_HEADER, POCKET_HEADER, header_of
+from archiver._csv_exports import INSTAPAPER_HEADER, POCKET_HEADER, RAINDROP_HEADER, header_of
 
 __all__ = ["KINDS", "Kind", "export_kind", "kind_from_suffix", "sniff_kind"]
 
@@ -23,6 +23,10 @@ Kind = Literal[
     "instapaper",
     "wallabag",
     "omnivore",
+    "raindrop",
+    "pinboard",
+    "karakeep",
+    "linkwarden",
 ]
 KINDS: tuple[Kind, ...] = typing.get_args(Kind)
 
@@ -57,6 +61,11 @@ _HTML_LINK = re.compile(r"<a\s[^<>]*href\s*=", re.I)
 _JSON_KEY = r'\{[^{}]*?"%s"\s*:'
 _CHROME = re.compile(_JSON_KEY % "roots")
 _FIREFOX = re.compile(r'"type"\s*:\s*"text/x-moz-place|"typeCode"\s*:')
+# The key each export starts with, at its top level: Karakeep's {"bookmarks": [...]}, the
+# user record Linkwarden's backup is, with its "collections"; Pinboard's first post's "href".
+_KARAKEEP = re.compile(r'\{\s*"bookmarks"\s*:\s*\[')
+_LINKWARDEN = re.compile(r'\{[^{}]*?"collections"\s*:\s*\[')
+_PINBOARD = re.compile(r'\[\s*\{[^{}]*?"href"\s*:')
 
 
 # Keys of the first entry of a JSON array: wallabag's (`given_url` and `origin_url` come
@@ -82,12 +91,18 @@ def export_kind(text: str) -> Kind | None:
     """Another tool's export, recognised by its content whatever the file is called."""
     head = text[:65536].lstrip("\ufeff").lstrip()
     if head.startswith("["):
-        return _array_kind(head)
+        # Pinboard's posts name their address "href"; wallabag's and Omnivore's entries
+        # never do (an article's links are inside an escaped HTML string, `href=\"`).
+        return "pinboard" if _PINBOARD.match(head) else _array_kind(head)
     if head.startswith("{"):
         if _FIREFOX.search(head[:4096]):
             return "firefox"
         if _CHROME.match(head):
             return "chrome"
+        if _KARAKEEP.match(head):
+            return "karakeep"
+        if _LINKWARDEN.match(head):
+            return "linkwarden"
         return None
     # By the columns named, not their order: Pocket's exports of late 2024 had a `cursor`
     # column between time_added and tags (karakeep-app/karakeep#570).
@@ -96,6 +111,8 @@ def export_kind(text: str) -> Kind | None:
         return "pocket"
     if header >= INSTAPAPER_HEADER:
         return "instapaper"
+    if header >= RAINDROP_HEADER:
+        return "raindrop"
     return None
 
 

@@ -56,15 +56,14 @@ def _entry(collector: LinkCollector, where: str, entry: dict[str, Any], content:
     tags = [label for label in labels if isinstance(label, str)] if isinstance(labels, list) else []
     slug = text_of(entry.get("slug"))
     html = content(collector, where, slug) if slug else None
-    # TODO(shelved): Omnivore's state "Archived" is a reading state: pass
-    # shelved=str(entry.get("state")).lower() == "archived" once LinkSpec.shelved exists
-    # (house-formats, migration 0011).
     collector.add(
         url,
         title=title,
         tags=tags,
         note=text_of(entry.get("description")),
         added_at=saved_at,
+        # "Archived" is Omnivore's reading state (filed away), not a copy: a shelf here.
+        shelved=str(entry.get("state")).lower() == "archived",
         imported_copy=imported_copy(
             collector, where, html, origin="omnivore", title=title, saved_at=saved_at
         ),

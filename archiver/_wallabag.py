@@ -54,14 +54,13 @@ def _entry(collector: LinkCollector, number: int, entry: dict[str, Any]) -> None
     content = entry.get("content")
     if isinstance(content, str) and _NOT_FETCHED in content[:400]:
         content = None  # wallabag could not fetch it either: there is no article to keep
-    # TODO(shelved): wallabag's `is_archived` (0/1, true/false in some versions) is a
-    # reading state: pass shelved=entry.get("is_archived") in (1, True, "1") once
-    # LinkSpec.shelved exists (house-formats, migration 0011).
     collector.add(
         url,
         title=title,
         tags=_tags(entry.get("tags")),
         added_at=saved_at,
+        # wallabag's "archive" is its read state (0/1, true/false in older versions).
+        shelved=entry.get("is_archived") in (1, True, "1", "true"),
         imported_copy=imported_copy(
             collector, where, content, origin="wallabag", title=title, saved_at=saved_at
         ),

@@ -1,4 +1,4 @@
-"""Curating links: what their owner sets on them (title, section, tags, note) and removing
+"""Curating links: what their owner sets on them (title, section, tags, note, shelved) and removing
 them with everything they own.
 
 What the owner sets lives on the link and nothing fetched ever changes it (a page's own
@@ -51,6 +51,7 @@ __all__ = [
     "Keep",
     "LinkChanges",
     "clean_section",
+    "clean_shelved",
     "clean_title",
     "clean_user_note",
     "tagged",
@@ -86,6 +87,7 @@ class LinkChanges:
     tags: Sequence[str] | Literal[Keep.KEEP] = KEEP
     add_tags: Sequence[str] = ()
     remove_tags: Sequence[str] = ()
+    shelved: bool | Literal[Keep.KEEP] = KEEP
 
     def checked(self) -> LinkChanges:
         """The changes with every value cleaned; InvalidTag or InvalidField for the first
@@ -97,13 +99,14 @@ class LinkChanges:
             tags=KEEP if self.tags is KEEP else clean_tags(_text_items(self.tags, "tags")),
             add_tags=clean_tags(_text_items(self.add_tags, "tags")),
             remove_tags=[clean_tag(tag) for tag in _text_items(self.remove_tags, "tags")],
+            shelved=_keep_or(self.shelved, clean_shelved),
         )
 
     def applied(self, link: Any) -> dict[str, Any]:
         """The columns these (checked) changes give a link with `link`'s title, section,
-        note and tags, only those that differ."""
+        note, tags and shelved, only those that differ."""
         values: dict[str, Any] = {}
-        for name in ("title", "section", "note"):
+        for name in ("title", "section", "note", "shelved"):
             value = getattr(self, name)
             if value is not KEEP and value != getattr(link, name):
                 values[name] = value
@@ -178,6 +181,13 @@ def clean_user_note(value: str | None) -> str | None:
     return note or None
 
 
+def clean_shelved(value: object) -> bool:
+    """Shelved or not: a boolean, nothing else (not "false", which is true in Python)."""
+    if not isinstance(value, bool):
+        raise InvalidField(f"shelved is true or false, not {type(value).__name__}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class CuratedLink:
     """A link as its owner sees it when curating it."""
@@ -189,12 +199,13 @@ class CuratedLink:
     section: str | None
     tags: tuple[str, ...]
     note: str | None
+    shelved: bool = False  # filed away by its owner (see archiver/models.py Link.shelved)
 
 
 @dataclass(frozen=True, slots=True)
 class Edited:
     link: CuratedLink
-    changed: tuple[str, ...]  # the fields that changed: title, section, tags, note
+    changed: tuple[str, ...]  # the fields that changed: title, section, tags, note, shelved
 
 
 def tagged(tag: str, dialect: str) -> ColumnElement[bool]:
@@ -227,14 +238,18 @@ class Curation(Database):
             if not _lock(conn, [link_id]):
                 return None
             row = conn.execute(
-                select(Link.title, Link.section, Link.note, Link.tags).where(Link.id == link_id)
+                select(Link.title, Link.section, Link.note, Link.tags, Link.shelved).where(
+                    Link.id == link_id
+                )
             ).one()
             values = checked.applied(row)
+            changed = tuple(values)
+            # Shelving is not searched: only the other fields send the link to the index.
+            if set(changed) - {"shelved"}:
+                values["needs_index"] = True
             if values:
-                conn.execute(
-                    update(Link).where(Link.id == link_id).values(**values, needs_index=True)
-                )
-            return Edited(self._describe(conn, [link_id])[0], tuple(values))
+                conn.execute(update(Link).where(Link.id == link_id).values(**values))
+            return Edited(self._describe(conn, [link_id])[0], changed)
 
     def remove(self, link_ids: Sequence[int]) -> list[CuratedLink]:
         """Removes these links and everything they own, in one transaction; returns the
@@ -273,6 +288,7 @@ class Curation(Database):
                     Link.section,
                     Link.tags,
                     Link.note,
+                    Link.shelved,
                     Snapshot.title.label("page_title"),
                 )
                 .outerjoin(Snapshot, Link.snapshot_id == Snapshot.id)
@@ -286,6 +302,7 @@ class Curation(Database):
                     section=row.section,
                     tags=tuple(row.tags or ()),
                     note=row.note,
+                    shelved=bool(row.shelved),
                 )
         return [found[i] for i in link_ids if i in found]
 

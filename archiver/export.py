@@ -47,6 +47,7 @@ LINK_FIELDS = (
     "dead_since",
     "unreachable_since",
     "unreachable_reason",
+    "shelved",
 )
 SNAPSHOT_FIELDS = (
     "id",

@@ -97,7 +97,8 @@ class Links(Database):
     # -- import ---------------------------------------------------------------------------
 
     def add_links(self, specs: Iterable[LinkSpec]) -> ImportCounts:
-        """Stores each new normalised URL once; a link seen before keeps what it was."""
+        """Stores each new normalised URL once; a link seen before keeps what it was, but
+        becomes shelved when the import says so (an import never unshelves one)."""
         unique: dict[str, LinkSpec] = {}
         for spec in specs:
             unique.setdefault(spec.normalized_url, spec)
@@ -112,8 +113,11 @@ class Links(Database):
                 known.update({url: link_id for url, link_id in session.execute(query)})
             position = session.scalar(select(func.max(Link.position))) or 0
             added: dict[str, Link] = {}
+            shelve: list[int] = []
             for url, spec in unique.items():
                 if url in known:
+                    if spec.shelved:
+                        shelve.append(known[url])
                     continue
                 position += 1
                 added[url] = Link(
@@ -127,10 +131,15 @@ class Links(Database):
                     source_line=spec.line,
                     position=position,
                     status=LinkStatus.PENDING,
+                    shelved=spec.shelved,
                 )
                 if spec.added_at is not None:
                     added[url].created_at = spec.added_at  # an imported link keeps its date
             session.add_all(added.values())
+            # A link already here is shelved when the import says so, never unshelved by one.
+            for start in range(0, len(shelve), 500):
+                shelved = shelve[start : start + 500]
+                session.execute(update(Link).where(Link.id.in_(shelved)).values(shelved=True))
             session.flush()
             ids = [known[url] if url in known else added[url].id for url in unique]
         return ImportCounts(new=len(added), existing=len(known), link_ids=ids)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -94,6 +95,9 @@ class Link(Base):
     # refresh. A title of None shows the page's.
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     note: Mapped[str | None] = mapped_column(Text)
+    # Shelved: filed away by its owner (archived or marked read in the tool it came from, or
+    # set by an edit). Not linkvault's "archived copy": a shelved link is fetched like any.
+    shelved: Mapped[bool] = mapped_column(default=False, server_default=false())
     source: Mapped[str | None] = mapped_column(Text)
     source_line: Mapped[int | None] = mapped_column(Integer)
     # Position in the first list that named it, so an export can keep the list's order.

@@ -52,6 +52,9 @@ class LinkSpec:
     note: str | None = None  # a bookmark's description (<DD>)
     added_at: datetime | None = None  # when the tool it came from saved it (aware, UTC)
     imported_copy: ImportedCopy | None = None  # the article, where the export carries it
+    # The owner had filed it away (archived, marked read) in the tool it came from: an
+    # import sets it, never clears it (archiver/links.py).
+    shelved: bool = False
 
 
 @dataclass(frozen=True, slots=True)

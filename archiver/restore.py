@@ -177,6 +177,8 @@ def _restore_link(
         # Absent from exports made before linkvault confirmed deaths (issue 13).
         unreachable_since=_when(item.get("unreachable_since")),
         unreachable_reason=item.get("unreachable_reason"),
+        # Absent from exports made before links could be shelved (issue 12).
+        shelved=item.get("shelved") is True,
     )
     session.add(link)
     session.flush()

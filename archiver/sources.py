@@ -1,4 +1,5 @@
-"""Link lists in: markdown, plain text, browser bookmark exports, stdin or a single URL.
+"""Link lists in: markdown, plain text, browser bookmark exports, other tools' exports (by
+their content: archiver/_listformat.py), stdin or a single URL.
 
 Every importer returns an ImportResult: the links in document order (the first occurrence
 of a normalized URL wins) and the problems found on the way, with line numbers. A bad line
@@ -16,7 +17,8 @@ from urllib.parse import urlsplit
 from archiver._bookmarks import parse_bookmarks
 from archiver._browser_json import parse_chrome, parse_firefox
 from archiver._charset import NotText, decode_list, normalize_charset
-from archiver._csv_exports import parse_instapaper, parse_pocket
+from archiver._csv_exports import parse_instapaper, parse_pocket, parse_raindrop
+from archiver._json_exports import parse_karakeep, parse_linkwarden, parse_pinboard
 from archiver._linklist import ListBase, SourceError, clean_text
 from archiver._listformat import KINDS, Kind, export_kind, kind_from_suffix, sniff_kind
 from archiver._markdown import parse_markdown
@@ -57,6 +59,10 @@ _PARSERS: dict[Kind, typing.Callable[[str, str], ImportResult]] = {
     "firefox": parse_firefox,
     "pocket": parse_pocket,
     "instapaper": parse_instapaper,
+    "raindrop": parse_raindrop,
+    "pinboard": parse_pinboard,
+    "karakeep": parse_karakeep,
+    "linkwarden": parse_linkwarden,
     "wallabag": parse_wallabag,
     "omnivore": parse_omnivore,
 }

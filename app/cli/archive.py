@@ -43,10 +43,11 @@ def archive(
     sources: Annotated[
         list[str],
         typer.Argument(
-            help="Link lists (.md, .txt, bookmarks .html), browser bookmark JSON (Chrome, "
-            "Firefox), Pocket or Instapaper CSV exports, wallabag JSON or Omnivore exports "
-            "(zip or metadata JSON), URLs, - for standard input, or a "
-            "linkvault JSON export to restore.",
+            help="Link lists (.md, .txt, bookmarks .html, linkding's export included), "
+            "browser bookmark JSON (Chrome, Firefox), Pocket, Instapaper or Raindrop.io CSV "
+            "exports, Pinboard, Karakeep, Linkwarden or wallabag JSON exports, Omnivore "
+            "exports (zip or metadata JSON), URLs, - for standard input, or a linkvault JSON "
+            "export to restore.",
             show_default=False,
         ),
     ],

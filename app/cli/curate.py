@@ -102,10 +102,19 @@ def edit(
     note: Annotated[
         str | None, typer.Option(help='A note on the link; "" clears it.', show_default=False)
     ] = None,
+    shelve: Annotated[
+        bool | None,
+        typer.Option(
+            "--shelve/--unshelve",
+            help="Shelve the link (filed away, as archived or read in the tool it came "
+            "from), or take it off the shelf.",
+            show_default=False,
+        ),
+    ] = None,
     data_dir: DataDir = None,
     no_wait: NoWait = False,
 ) -> None:
-    """Set a link's title, section, tags or note, then print it.
+    """Set a link's title, section, tags, note or shelved state, then print it.
 
     What is set here wins over what the page says and survives refresh; the search index
     follows at once. Exits 2 for an unknown link or an invalid value (nothing changed), 3
@@ -119,6 +128,7 @@ def edit(
         "note": KEEP if note is None else note,
         "add_tags": tag or [],
         "remove_tags": untag or [],
+        "shelved": KEEP if shelve is None else shelve,
     }
     vault = Vault(settings)
     try:
@@ -157,6 +167,7 @@ def _print_link(item: CuratedLink) -> None:
         ("section", escape(item.section or "")),
         ("tags", escape(", ".join(item.tags))),
         ("note", escape(item.note or "").replace("\n", "\n" + " " * 9)),
+        ("shelved", "yes" if item.shelved else "no"),
     ]
     for name, value in rows:
         console.print(f"{name:<8} {value}", soft_wrap=True)

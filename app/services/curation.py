@@ -1,5 +1,5 @@
 """Curating the archive, once for the command line, the JSON API and the web forms: editing
-what the owner sets on a link (title, section, tags, note) and removing links.
+what the owner sets on a link (title, section, tags, note, shelved) and removing links.
 
 The database changes in one transaction (archiver/curation.py); the search index follows at
 once, after the commit. If the index cannot (another writer held it past its lock timeout, or
@@ -50,6 +50,8 @@ FIELD_RULES: dict[str, Callable[[str], object]] = {
     "tags": lambda text: clean_tags(split_tags(text)),
     "note": clean_user_note,
 }
+# Not a rule of FIELD_RULES: shelved is no text typed in a field but a boolean (the API's
+# `shelved`, the command line's --shelve/--unshelve), checked by archiver's clean_shelved.
 
 
 def field_problems(values: Mapping[str, str]) -> dict[str, str]:
@@ -80,7 +82,7 @@ class Removal:
 @dataclass(frozen=True, slots=True)
 class Edit:
     link: CuratedLink  # the link after the edit
-    changed: tuple[str, ...]  # what changed: title, section, tags, note
+    changed: tuple[str, ...]  # what changed: title, section, tags, note, shelved
     index_error: str | None = None  # stored; the index has yet to follow
 
 
@@ -117,11 +119,13 @@ def edit_link(
     note: str | None | Literal[Keep.KEEP] = KEEP,
     add_tags: Sequence[str] = (),
     remove_tags: Sequence[str] = (),
+    shelved: bool | Literal[Keep.KEEP] = KEEP,
 ) -> Edit:
     """Sets what is given (KEEP, the default, leaves a field as it is; None or "" clears a
     title, section or note; `tags` replaces the list, `add_tags` and `remove_tags` change
-    it). InvalidTag or InvalidField (both ValueError, with a message for the user) before
-    anything is written; UnknownLinks when there is no such link."""
+    it; `shelved` files the link away or takes it back). InvalidTag or InvalidField (both
+    ValueError, with a message for the user) before anything is written; UnknownLinks when
+    there is no such link."""
     changes = LinkChanges(
         title=title,
         section=section,
@@ -129,11 +133,14 @@ def edit_link(
         tags=tags,
         add_tags=add_tags,
         remove_tags=remove_tags,
+        shelved=shelved,
     )
     edited = vault.store.curation.edit(link_id, changes)
     if edited is None:
         raise UnknownLinks([str(link_id)])
-    error = _follow(vault, [link_id]) if edited.changed else None
+    # Shelving is not searched: the index follows the other fields only.
+    searched = set(edited.changed) - {"shelved"}
+    error = _follow(vault, [link_id]) if searched else None
     return Edit(edited.link, edited.changed, index_error=error)
 
 

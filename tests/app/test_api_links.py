@@ -19,7 +19,7 @@ def test_links_lists_every_link_in_order(client: TestClient) -> None:
     ids = [item["id"] for item in body["items"]]
     assert ids == sorted(ids) and len(ids) == ALL_LINKS
     assert set(body["items"][0]) == {
-        "id", "url", "title", "section", "status", "archived_at", "tags", "note",
+        "id", "url", "title", "section", "status", "archived_at", "tags", "note", "shelved",
     }  # fmt: skip
 
 
@@ -50,9 +50,10 @@ def test_link_detail_has_the_full_text(client: TestClient, archive: Archive) -> 
     expected = {
         "id", "url", "final_url", "title", "section", "status", "http_status", "error",
         "content_type", "author", "published", "language", "archived_at", "checked_at", "text",
-        "tags", "note",
+        "tags", "note", "shelved",
     }  # fmt: skip
     assert expected <= set(body)
+    assert body["shelved"] is False
     assert body["id"] == link_id
     assert body["title"] == "Python internals: frames"
     assert body["author"] == "Allison Kaptur"

@@ -145,9 +145,9 @@ def test_wrong_shape_and_unknown_format_are_clear_errors(tmp_path: Path) -> None
     assert 'not a Chrome bookmarks file (no "roots" object)' in run.stderr
     assert "Traceback" not in run.stderr
 
-    run = linkvault(data, "archive", "--format", "pinboard", str(bookmarks))
+    run = linkvault(data, "archive", "--format", "delicious", str(bookmarks))
     assert run.returncode == 2
-    assert "unknown --format 'pinboard'" in run.stderr
+    assert "unknown --format 'delicious'" in run.stderr
 
 
 def test_format_forces_the_reader(local_site: LocalSite, tmp_path: Path) -> None:

@@ -27,17 +27,17 @@ def test_snapshots_from_before_0012_read_as_fetched(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'linkvault.db'}")
     try:
         with engine.begin() as conn:
-            command.upgrade(_config(conn), "0010")
+            command.upgrade(_config(conn), "0011")
             conn.execute(_LINK)
             conn.execute(_SNAPSHOT)
-        assert migrate(engine) == ("0010", head_revision())
+        assert migrate(engine) == ("0011", head_revision())
         with engine.connect() as conn:
             rows = conn.execute(sa.text("SELECT id, imported_from, text FROM snapshots")).all()
         assert [tuple(row) for row in rows] == [(1, None, "fetched text")]
 
         with engine.begin() as conn:
-            command.downgrade(_config(conn), "0010")
-        assert current_revision(engine) == "0010"
+            command.downgrade(_config(conn), "0011")
+        assert current_revision(engine) == "0011"
         columns = {column["name"] for column in sa.inspect(engine).get_columns("snapshots")}
         assert "imported_from" not in columns and "text" in columns
     finally:

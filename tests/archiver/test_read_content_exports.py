@@ -54,6 +54,8 @@ def test_wallabag_export_keeps_urls_titles_tags_dates_and_articles() -> None:
     # wallabag's own "can't retrieve contents" placeholder is no article.
     assert failed.imported_copy is None
     assert cafe.imported_copy is not None and "café" in cafe.imported_copy.html
+    # is_archived (1, or a boolean in older exports) is wallabag's read state: a shelf.
+    assert [spec.shelved for spec in result.links] == [True, False, False]
     assert _messages(result) == ["entry 4 without a URL skipped"]
 
 
@@ -77,6 +79,8 @@ def test_omnivore_metadata_file_alone_has_links_but_no_articles() -> None:
     ]
     assert result.links[0].added_at == datetime(2024, 10, 30, 12, 34, 56, 789000, tzinfo=UTC)
     assert all(spec.imported_copy is None for spec in result.links)
+    # Omnivore's state "Archived" shelves the link; "Active" does not.
+    assert [spec.shelved for spec in result.links] == [True, False]
     assert _messages(result) == ["entry 2 without a URL skipped"]
 
 

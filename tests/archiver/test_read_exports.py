@@ -181,8 +181,8 @@ def test_format_forces_a_reader_and_rejects_unknown_ones(tmp_path: Path) -> None
     assert read_source(str(path)).links[0].tags == ("x",)
     # Forced to a plain list: the URL is found in the line, no tags.
     assert read_source(str(path), format="text").links[0].tags == ()
-    with pytest.raises(SourceError, match="unknown format 'pinboard'"):
-        read_source(str(path), format="pinboard")
+    with pytest.raises(SourceError, match="unknown format 'delicious'"):
+        read_source(str(path), format="delicious")
 
 
 def test_pocket_export_of_late_2024_with_a_cursor_column(tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ def remove_link(_writer: WriterDep, link_id: LinkId, vault: VaultDep) -> Respons
         **_NOT_FOUND,
         400: {"model": ErrorResponse, "description": "The body is not JSON."},
     },
-    summary="Edit a link's title, section, tags or note",
+    summary="Edit a link's title, section, tags, note or shelved state",
     description="Only the fields sent change. What the owner sets wins over what the page "
     "says and survives refresh; the search index follows at once. A value the rule refuses "
     "(an empty tag, a comma in one, a control character, too long) is a 422 whose `detail` "

@@ -64,6 +64,7 @@ def links(
             archived_at=link.archived_at,
             tags=list(link.tags or []),
             note=link.note,
+            shelved=link.shelved,
         )
         for link in rows
     ]
@@ -108,6 +109,7 @@ def detail_of(request: Request, session: Session, link_id: int) -> LinkDetail:
         unreachable_reason=link.unreachable_reason,
         tags=list(link.tags or []),
         note=link.note,
+        shelved=link.shelved,
         text=snap.text if snap else None,
         html=html,
         markdown=markdown,

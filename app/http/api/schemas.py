@@ -9,6 +9,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -77,6 +78,11 @@ class SearchResponse(BaseModel):
 
 _TAGS = "The owner's tags, in the order given (case-insensitively distinct)."
 _NOTE = "The owner's note on the link (plain text, may span lines); null when none."
+_SHELVED = (
+    "Shelved: filed away by its owner (archived or marked read in the tool it was imported "
+    "from, or set by an edit). Not about linkvault's archived copy: a shelved link is "
+    "fetched and searched like any other."
+)
 
 
 class LinkSummary(BaseModel):
@@ -91,6 +97,7 @@ class LinkSummary(BaseModel):
     archived_at: datetime | None = Field(description="When its current copy was archived (UTC).")
     tags: list[str] = Field(default_factory=list, description=_TAGS)
     note: str | None = Field(default=None, description=_NOTE)
+    shelved: bool = Field(default=False, description=_SHELVED)
 
 
 class LinkList(BaseModel):
@@ -127,6 +134,7 @@ class LinkDetail(BaseModel):
     )
     tags: list[str] = Field(default_factory=list, description=_TAGS)
     note: str | None = Field(default=None, description=_NOTE)
+    shelved: bool = Field(default=False, description=_SHELVED)
     text: str | None = Field(description="The archived text in full; null when never archived.")
     html: str | None = Field(
         description="The structured copy as sanitized HTML (a fragment, images at "
@@ -243,6 +251,11 @@ class LinkEdit(BaseModel):
         max_length=MAX_NOTE_LENGTH,
         pattern=_NO_CONTROL,
         description="A note on the link, several lines allowed; null or empty clears it.",
+    )
+    shelved: StrictBool = Field(
+        default=False,
+        description="true shelves the link (filed away, as in the tool it came from), false "
+        "takes it off the shelf; a boolean, not null.",
     )
 
     @field_validator("title", "section", "note", mode="before")
