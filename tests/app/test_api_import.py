@@ -179,7 +179,7 @@ def test_the_add_page_imports_an_uploaded_file(server: LiveServer) -> None:
     with httpx.Client(base_url=server.url, timeout=30) as browser:
         sign_in_ok(browser)
         page = browser.get("/add")
-        assert 'action="/add/import"' in page.text
+        assert 'action="/add/import#import"' in page.text
         body = _pocket("webform", 2) + b"No URL,,1700000000,,unread\n"
         response = browser.post(
             "/add/import",
