@@ -14,6 +14,7 @@ from app.http.api import (
     routes_curation,
     routes_history,
     routes_images,
+    routes_import,
     routes_links,
     routes_lists,
     routes_search,
@@ -24,6 +25,7 @@ from app.http.jobs import ArchiveJobs
 from app.http.security import SecurityHeadersMiddleware
 from app.http.sessions import BrowserSessions
 from app.http.swagger import add_docs
+from app.http.uploads import IMPORT_PATHS
 from app.http.web import routes as web_routes
 from app.http.web import routes_add, routes_signin
 from app.http.web import routes_curation as web_curation
@@ -64,12 +66,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # body past it, not even asgi-csrf); then sessions, the caller, private mode and CSRF
     # (app/http/sessions.py).
     app.add_middleware(BrowserSessions, settings=settings)
-    app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        RequestBodyLimit,
+        max_bytes=settings.max_request_bytes,
+        # Uploads of whole exports: their own, larger limit, read as a stream to disk.
+        path_limits=dict.fromkeys(IMPORT_PATHS, settings.max_import_bytes),
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     errors.install(app)
     for module in (
         routes_search,
         routes_links,
+        routes_import,
         routes_curation,
         routes_history,
         routes_system,

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest request body the web service reads (forms, JSON); larger is 413.",
     )
+    max_import_bytes: int = Field(
+        100 * 1024 * 1024,
+        gt=0,
+        description="Largest upload to POST /api/import and the /add page's import form "
+        "(streamed to a temporary file, never held in memory); larger is 413.",
+    )
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to open a connection.")
     read_timeout: float = Field(20.0, gt=0, description="Seconds to wait for the next bytes.")
     page_deadline: float = Field(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, NoResultFound
 from sqlalchemy.orm import Session
 
@@ -52,6 +52,8 @@ from archiver.records import (
 from archiver.rot import RotPolicy
 
 __all__ = ["LinkGone", "Links", "Reextracted", "StoredBody"]
+
+_INSERT_BATCH = 1000
 
 
 class LinkGone(LookupError):
@@ -98,51 +100,65 @@ class Links(Database):
 
     def add_links(self, specs: Iterable[LinkSpec]) -> ImportCounts:
         """Stores each new normalised URL once; a link seen before keeps what it was, but
-        becomes shelved when the import says so (an import never unshelves one)."""
+        becomes shelved when the import says so (an import never unshelves one).
+
+        All in one transaction: an error (or a crash) midway leaves none of them stored.
+        Inserted in batches of plain rows, not ORM objects: an export of 100,000 entries
+        took half a gigabyte as objects in one flush."""
         unique: dict[str, LinkSpec] = {}
         for spec in specs:
             unique.setdefault(spec.normalized_url, spec)
         with self.session() as session:
-            # Looked up 500 at a time and inserted in one flush: a statement per link cost
-            # seconds for a long list on a database across the network.
-            known: dict[str, int] = {}
-            urls = list(unique)
-            for start in range(0, len(urls), 500):
-                chunk = urls[start : start + 500]
-                query = select(Link.normalized_url, Link.id).where(Link.normalized_url.in_(chunk))
-                known.update({url: link_id for url, link_id in session.execute(query)})
+            # Looked up 500 at a time and inserted 1,000 a statement: a statement per link
+            # cost seconds for a long list on a database across the network.
+            known = self._ids_of(session, list(unique))
             position = session.scalar(select(func.max(Link.position))) or 0
-            added: dict[str, Link] = {}
-            shelve: list[int] = []
-            for url, spec in unique.items():
-                if url in known:
-                    if spec.shelved:
-                        shelve.append(known[url])
-                    continue
-                position += 1
-                added[url] = Link(
-                    url=spec.url,
-                    normalized_url=url,
-                    title=spec.title,
-                    section=spec.section,
-                    tags=list(spec.tags),
-                    note=spec.note,
-                    source=spec.source,
-                    source_line=spec.line,
-                    position=position,
-                    status=LinkStatus.PENDING,
-                    shelved=spec.shelved,
-                )
-                if spec.added_at is not None:
-                    added[url].created_at = spec.added_at  # an imported link keeps its date
-            session.add_all(added.values())
+            fresh = [url for url in unique if url not in known]
+            added: dict[str, int] = {}
+            for start in range(0, len(fresh), _INSERT_BATCH):
+                batch = fresh[start : start + _INSERT_BATCH]
+                rows = []
+                for url in batch:
+                    spec = unique[url]
+                    position += 1
+                    rows.append(self._row(spec, position))
+                session.execute(insert(Link), rows)
+                added.update(self._ids_of(session, batch))
+            ids = [known[url] if url in known else added[url] for url in unique]
             # A link already here is shelved when the import says so, never unshelved by one.
+            shelve = [known[url] for url, spec in unique.items() if url in known and spec.shelved]
             for start in range(0, len(shelve), 500):
-                shelved = shelve[start : start + 500]
-                session.execute(update(Link).where(Link.id.in_(shelved)).values(shelved=True))
-            session.flush()
-            ids = [known[url] if url in known else added[url].id for url in unique]
+                chunk = shelve[start : start + 500]
+                session.execute(update(Link).where(Link.id.in_(chunk)).values(shelved=True))
         return ImportCounts(new=len(added), existing=len(known), link_ids=ids)
+
+    @staticmethod
+    def _ids_of(session: Session, urls: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(urls), 500):
+            chunk = urls[start : start + 500]
+            query = select(Link.normalized_url, Link.id).where(Link.normalized_url.in_(chunk))
+            found.update({url: link_id for url, link_id in session.execute(query)})
+        return found
+
+    @staticmethod
+    def _row(spec: LinkSpec, position: int) -> dict[str, Any]:
+        return {
+            "url": spec.url,
+            "normalized_url": spec.normalized_url,
+            "title": spec.title,
+            "section": spec.section,
+            "tags": list(spec.tags),
+            "note": spec.note,
+            "source": spec.source,
+            "source_line": spec.line,
+            "position": position,
+            "status": LinkStatus.PENDING,
+            "shelved": spec.shelved,
+            # An imported link keeps the date its tool saved it; every row names every
+            # column, as one statement inserts the whole batch.
+            "created_at": spec.added_at or utcnow(),
+        }
 
     # -- what to fetch ----------------------------------------------------------------------
 

@@ -68,6 +68,9 @@ class SourceProblem:
 class ImportResult:
     links: list[LinkSpec] = field(default_factory=list)
     problems: list[SourceProblem] = field(default_factory=list)
+    # Which format was read (one of archiver.sources.FORMATS but "auto"); None for a URL given
+    # as an argument. Set by archiver.sources.read_source.
+    format: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

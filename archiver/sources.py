@@ -8,6 +8,7 @@ never stops an import; only input that is unusable as a whole raises SourceError
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import typing
@@ -75,30 +76,64 @@ FORMATS: tuple[str, ...] = ("auto", *KINDS)
 
 
 def read_source(
-    arg: str, stdin: typing.BinaryIO | None = None, *, format: str = "auto"
+    arg: str,
+    stdin: typing.BinaryIO | None = None,
+    *,
+    format: str = "auto",
+    name: str | None = None,
 ) -> ImportResult:
     """Import the links of one command-line argument: a file path, "-" for stdin, or a URL.
 
-    `format` forces one of FORMATS instead of deciding by the name and the content.
-    Raises SourceError for input that cannot be used at all (missing, a directory,
-    unreadable, binary). An empty list is not an error: it gives a "no links found" problem.
+    `format` forces one of FORMATS instead of deciding by the name and the content. `name`
+    is what the links and problems say they came from instead of the path (an uploaded
+    file's name, when its bytes were saved to a temporary file). The result's `format` says
+    which format was read. Raises SourceError for input that cannot be used at all
+    (missing, a directory, unreadable, binary, an unknown format). An empty list is not an
+    error: it gives a "no links found" problem.
     """
     if arg == STDIN_SOURCE:
         data = _read_stream(stdin if stdin is not None else sys.stdin.buffer)
         if is_zip(data):
             return _read_zip(data, STDIN_SOURCE, format)
         text = _decode(data, "standard input")
-        return _PARSERS[_forced(format) or sniff_kind(text)](text, STDIN_SOURCE)
+        forced = _forced(format)
+        return _read_as(forced or sniff_kind(text), text, STDIN_SOURCE, guessed=forced is None)
     path = Path(arg)
-    if _URL_ARG.match(arg) and not _exists(path):
+    if name is None and _URL_ARG.match(arg) and not _exists(path):
         return _url_argument(arg)
-    data = _read_file(path, arg)
+    shown = arg if name is None else name
+    forced = _forced(format)  # an unknown format is refused before the file is read
+    data = _read_file(path, shown)
     if is_zip(data):
-        return _read_zip(data, arg, format)
-    text = _decode(data, arg)
+        return _read_zip(data, shown, format)
+    text = _decode(data, shown)
     # An export saved as .txt or .html is still the export: its content says so.
-    kind = _forced(format) or export_kind(text) or kind_from_suffix(path.suffix)
-    return _PARSERS[kind or sniff_kind(text)](text, arg)
+    kind = forced or export_kind(text) or kind_from_suffix(path.suffix)
+    return _read_as(kind or sniff_kind(text), text, shown, guessed=forced is None)
+
+
+def _read_as(kind: Kind, text: str, source: str, *, guessed: bool) -> ImportResult:
+    if guessed and kind in ("text", "markdown") and _is_json(text):
+        # Read as a plain list, an unknown tool's JSON would give whatever URLs its strings
+        # hold (icons, API links) as links: refused whole instead.
+        raise SourceError(
+            f"{source}: a JSON file of no format linkvault knows (not a linkvault export, "
+            f"nor one of: {', '.join(KINDS)}); nothing was imported"
+        )
+    result = _PARSERS[kind](text, source)
+    result.format = kind
+    return result
+
+
+def _is_json(text: str) -> bool:
+    head = text.lstrip("\ufeff").lstrip()[:1]
+    if head not in ("{", "["):
+        return False
+    try:
+        json.loads(text)
+    except ValueError:
+        return False  # a markdown list may well start with "[title](url)"
+    return True
 
 
 def _forced(format: str) -> Kind | None:
@@ -115,7 +150,9 @@ def _read_zip(data: bytes, name: str, format: str) -> ImportResult:
     parser = _ZIP_PARSERS.get(kind)
     if parser is None:
         raise SourceError(f"{name}: a zip file, not a {kind} list")
-    return parser(data, name)
+    result = parser(data, name)
+    result.format = kind
+    return result
 
 
 def _decode(data: bytes, name: str) -> str:

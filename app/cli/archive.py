@@ -12,18 +12,19 @@ from rich.markup import escape
 from app.cli import output
 from app.cli.common import NETWORK_DOWN_EXIT, FetchOptions, NoWait, err, fetch_options, writing
 from app.services.archiving import Queued, archive_or_queue, tasks_to_archive
+from app.services.importing import FORMATS, ReadSource, SourceError, add_source, read_import
 from app.services.vault import Vault
 from archiver.restore import ExportError, is_export, load_export
-from archiver.sources import FORMATS, ImportResult, SourceError, read_source
 
 
-def _read_sources(sources: list[str], list_format: str) -> list[ImportResult]:
-    results: list[ImportResult] = []
+def _read_sources(sources: list[str], list_format: str) -> list[ReadSource]:
+    """Every source read before anything is added: one unusable input stops the run whole."""
+    read: list[ReadSource] = []
     failures: list[str] = []
     for source in sources:
         stdin = sys.stdin.buffer if source == "-" else None
         try:
-            results.append(read_source(source, stdin, format=list_format))
+            read.append(read_import(source, format=list_format, stdin=stdin))
         except SourceError as exc:
             failures.append(str(exc))
     if failures:
@@ -31,11 +32,22 @@ def _read_sources(sources: list[str], list_format: str) -> list[ImportResult]:
             err.print(f"[red]error:[/] {escape(failure)}")
         err.print("Nothing was archived.")
         raise typer.Exit(2)
-    for result in results:
-        for problem in result.problems:
-            where = problem.source + (f":{problem.line}" if problem.line else "")
-            err.print(f"[yellow]skipped[/] {escape(where)}: {escape(problem.message)}")
-    return results
+    return read
+
+
+def _import(vault: Vault, read: list[ReadSource]) -> tuple[list[int], int]:
+    """Adds each source's links and prints its summary; the distinct link ids, in order,
+    and how many links are new."""
+    ids: dict[int, None] = {}
+    added = 0
+    for source in read:
+        summary = add_source(vault, source)
+        err.print(escape(summary.describe()))
+        for skipped in summary.skipped:
+            err.print(f"  [yellow]skipped[/] {escape(skipped.where())}: {escape(skipped.reason)}")
+        ids.update(dict.fromkeys(summary.link_ids))
+        added += summary.added
+    return list(ids), added
 
 
 @fetch_options
@@ -96,17 +108,17 @@ def archive(
                     err.print(f"[yellow]warning[/] {escape(problem)}")
             if not lists:
                 return
-            imported = vault.import_links(s for result in results for s in result.links)
-            tasks = tasks_to_archive(vault, imported.link_ids)
+            link_ids, added = _import(vault, results)
+            tasks = tasks_to_archive(vault, link_ids)
             err.print(
-                f"{len(imported.link_ids)} links ({imported.new} new); "
-                f"{len(tasks)} to fetch, {len(imported.link_ids) - len(tasks)} already done."
+                f"{len(link_ids)} links ({added} new); "
+                f"{len(tasks)} to fetch, {len(link_ids) - len(tasks)} already done."
             )
             summary = archive_or_queue(vault, tasks, watch=output.progress(err))
             if isinstance(summary, Queued):
                 output.print_queued(err, summary)
                 return
-        output.print_summary(err, vault.store, imported.link_ids, summary)
+        output.print_summary(err, vault.store, link_ids, summary)
         if summary.outage:
             output.print_outage(err, summary)
             raise typer.Exit(NETWORK_DOWN_EXIT)

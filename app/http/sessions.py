@@ -40,6 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.http import errors
 from app.http.auth import CallerBackend, DatabaseUnavailable, account_service
 from app.http.body_limit import BodyTooLarge
+from app.http.csrf_multipart import MultipartToken
 from app.http.private import PrivateModeGate
 from app.settings import Settings
 
@@ -86,14 +87,18 @@ class BrowserSessions:
     def _stack(self, secret: str, *, secure: bool) -> ASGIApp:
         # Both signers use itsdangerous with different salts, so one secret serves both.
         checked = _CsrfGuard(
-            asgi_csrf(
-                _Passed(self.app),
+            MultipartToken(
+                asgi_csrf(
+                    _Passed(self.app),
+                    cookie_name=CSRF_COOKIE,
+                    signing_secret=secret,
+                    always_protect=FORM_ONLY_PATHS,
+                    cookie_secure=secure,
+                    cookie_samesite="Lax",
+                    send_csrf_failed=_csrf_refused,
+                ),
+                refuse=_csrf_refused,
                 cookie_name=CSRF_COOKIE,
-                signing_secret=secret,
-                always_protect=FORM_ONLY_PATHS,
-                cookie_secure=secure,
-                cookie_samesite="Lax",
-                send_csrf_failed=_csrf_refused,
             )
         )
         gated = PrivateModeGate(checked, private=self.settings.private)

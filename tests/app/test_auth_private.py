@@ -90,6 +90,8 @@ def test_the_walk_sees_the_whole_app(app: FastAPI) -> None:
         "/api/links",
         "/api/links/1",
         "/api/links/1/refresh",
+        "/api/import",
+        "/add/import",
         "/api/stats",
         "/images/" + "0" * 64,
         "/links/1",

@@ -365,3 +365,28 @@ class FollowedListItem(BaseModel):
 
 class FollowedLists(BaseModel):
     lists: list[FollowedListItem] = Field(description="Every followed list, in the order followed.")
+
+
+class SkippedEntry(BaseModel):
+    source: str = Field(description="The file the entry came from (the uploaded file's name).")
+    line: int | None = Field(
+        description="Its line (or entry number, for a JSON export); null for the file as a whole."
+    )
+    reason: str = Field(description="Why no link came of it.")
+
+
+class ImportResponse(BaseModel):
+    source: str = Field(description="The uploaded file's name.")
+    format: str | None = Field(
+        description="The format it was read as (one of the `format` values but `auto`)."
+    )
+    added: int = Field(description="Links new to the archive.")
+    already_present: int = Field(description="Links the archive had already (left as they are).")
+    skipped: list[SkippedEntry] = Field(description="Entries that gave no link, and why.")
+    link_ids: list[int] = Field(
+        description="One id per distinct link in the file, new or not, in the file's order."
+    )
+    archiving: bool = Field(
+        description="True when those not archived yet are being archived (or queued for "
+        "workers) in the background."
+    )

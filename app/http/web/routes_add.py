@@ -1,17 +1,20 @@
 """Adding a link from the browser: the form at /add (prefilled by the bookmarklet and by a
-phone's share sheet through the web app manifest), and the manifest itself."""
+phone's share sheet through the web app manifest), and the manifest itself; and importing a
+whole list or export from the same page (`/add/import`, app/http/uploads.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app.http.deps import JobsDep, SessionDep, VaultDep, WriterDep
+from app.http.uploads import WEB_IMPORT_PATH, run_upload
 from app.http.web.state import SearchState
 from app.http.web.templating import make_templates
 from app.services.adding import AddForm, AddRefused, add_link, form_from_values
+from app.services.importing import FORMATS, ImportSummary, format_label
 from app.services.queries import section_counts
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +29,14 @@ def _values(params: Any) -> dict[str, str]:
 
 
 def _page(
-    request: Request, session: SessionDep, form: AddForm, errors: dict[str, str], code: int
+    request: Request,
+    session: SessionDep,
+    form: AddForm,
+    errors: dict[str, str],
+    code: int,
+    *,
+    imported: ImportSummary | None = None,
+    import_error: str | None = None,
 ) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
@@ -34,6 +44,10 @@ def _page(
         {
             "form": form,
             "errors": errors,
+            "imported": imported,
+            "import_error": import_error,
+            "formats": FORMATS,
+            "format_label": format_label,
             "state": SearchState(),
             # Offered as suggestions: one archive's sections should be spelled one way.
             "sections": [name for name, _links, _archived in section_counts(session) if name],
@@ -73,6 +87,27 @@ async def add_submit(
         f"/links/{added.link_id}?added={'new' if added.new else 'existing'}",
         status_code=status.HTTP_303_SEE_OTHER,
     )
+
+
+@router.post(WEB_IMPORT_PATH, response_class=HTMLResponse)
+async def import_submit(
+    request: Request,
+    _writer: WriterDep,
+    session: SessionDep,
+    vault: VaultDep,
+    jobs: JobsDep,
+    background: BackgroundTasks,
+) -> Response:
+    """The upload form on /add: the file's links imported, the summary shown on the page, and
+    the links not archived yet archived in the background (as `POST /api/import` does)."""
+    empty = form_from_values({}, strict=False)
+    try:
+        wanted, summary = await run_upload(vault, request)
+    except HTTPException as refused:
+        return _page(request, session, empty, {}, refused.status_code, import_error=refused.detail)
+    if wanted.archive and summary.link_ids:
+        background.add_task(jobs.archive_new, list(summary.link_ids))
+    return _page(request, session, empty, {}, status.HTTP_200_OK, imported=summary)
 
 
 def bookmarklet(base_url: str) -> str:
