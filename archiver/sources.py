@@ -131,7 +131,7 @@ def _is_json(text: str) -> bool:
         return False
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # "[[[[…" nests deeper than the parser goes
         return False  # a markdown list may well start with "[title](url)"
     return True
 
