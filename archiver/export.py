@@ -255,7 +255,11 @@ def _markdown_line(record: LinkRecord, prefix: str) -> str:
         parts.append(str(link.status))
     if link.snapshot_id is not None:
         when = f" of {link.archived_at:%Y-%m-%d}" if link.archived_at else ""
-        parts.append(f"[archived copy{when}]({prefix}/links/{link.id})")
+        origin = current.imported_from if current is not None else None
+        source = f", imported from {origin}" if origin else ""
+        parts.append(f"[archived copy{when}{source}]({prefix}/links/{link.id})")
+    if link.shelved:
+        parts.append("shelved")
     for listing in record.listings:
         if not listing.still_listed:
             parts.append(f"no longer listed in {_escape(listing.list_url)}")

@@ -9,6 +9,7 @@ makes the link dead at once (linkvault never saw the page alive). In a WARC it i
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
 from app.services import Vault, tasks_to_archive
+from archiver.export import write_markdown
 from archiver.models import Link, LinkStatus, Snapshot
 from archiver.records import ImportedCopy, LinkSpec, StoredPage, compress
 from archiver.warc import write_warc
@@ -83,6 +85,12 @@ def test_the_article_becomes_the_first_snapshot_marked_imported(vault: Vault) ->
     assert _search(vault, "axolotl") == [link_id]
     # Still fetched once by the next archive run.
     assert [task.id for task in tasks_to_archive(vault, [link_id])] == [link_id]
+    # The markdown export says where the copy came from.
+    out = io.StringIO()
+    write_markdown(vault.store, out)
+    assert f"[archived copy of 2024-05-01, imported from wallabag](/links/{link_id})" in (
+        out.getvalue()
+    )
 
 
 def test_a_link_that_has_a_copy_keeps_it(vault: Vault) -> None:

@@ -130,3 +130,25 @@ def test_a_backup_with_bad_tags_restores_the_good_ones(tmp_path: Path) -> None:
         assert b.note == "bell rings\nsecond"
     finally:
         store.engine.dispose()
+
+
+def test_the_markdown_export_says_which_links_are_shelved(store: Store) -> None:
+    store.links.add_links(
+        [
+            LinkSpec("https://kept.example/", "https://kept.example/", "Kept", None, "x", None),
+            LinkSpec(
+                "https://done.example/",
+                "https://done.example/",
+                "Done",
+                None,
+                "x",
+                None,
+                shelved=True,
+            ),
+        ]
+    )
+    out = io.StringIO()
+    write_markdown(store, out)
+    lines = out.getvalue().splitlines()
+    assert next(line for line in lines if "done.example" in line).endswith(" · shelved")
+    assert "shelved" not in next(line for line in lines if "kept.example" in line)
