@@ -4,17 +4,23 @@ app tests."""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import shutil
 import socket
+import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
 from app.services import Vault, rebuild_index
@@ -154,7 +160,74 @@ def build_archive(
     data_dir: Path, database_url: str | None = None, search_backend: str = "whoosh"
 ) -> Archive:
     """The fixture archive in ``data_dir`` (SQLite), or in the empty PostgreSQL database
-    ``database_url``, indexed by ``search_backend``."""
+    ``database_url``, indexed by ``search_backend``.
+
+    Built once per test process and kind (SQLite, or each PostgreSQL server), in a folder and
+    database no test sees, then copied: the same files, or ``CREATE DATABASE ... TEMPLATE``.
+    Building (migrations, the links, an index) takes most of a second, a copy milliseconds,
+    and every test still gets an archive of its own."""
+    kind = (search_backend, _server_of(database_url))
+    template = _TEMPLATES.get(kind)
+    if template is None:
+        template = _TEMPLATES[kind] = _template(database_url, search_backend)
+    folder, template_db, ids = template
+    shutil.copytree(folder, data_dir, dirs_exist_ok=True)
+    if database_url is not None and template_db is not None:
+        _copy_database(template_db, database_url)
+    return Archive(
+        data_dir=data_dir,
+        ids=dict(ids),
+        interpreter_docs=len(TOPICS),
+        search_backend=search_backend,
+        database_url=database_url,
+    )
+
+
+# (search backend, PostgreSQL server or None) -> (data folder, template database URL, ids)
+_TEMPLATES: dict[tuple[str, str | None], tuple[Path, str | None, dict[str, int]]] = {}
+
+
+def _server_of(database_url: str | None) -> str | None:
+    if database_url is None:
+        return None
+    url = make_url(database_url)
+    return f"{url.host}:{url.port}"
+
+
+def _admin(database_url: str) -> psycopg.Connection[Any]:
+    """An autocommit connection to the server's ``postgres`` database."""
+    url = make_url(database_url)
+    return psycopg.connect(
+        host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True
+    )
+
+
+def _template(
+    database_url: str | None, search_backend: str
+) -> tuple[Path, str | None, dict[str, int]]:
+    folder = Path(tempfile.mkdtemp(prefix="linkvault-archive-")) / "data"
+    folder.mkdir()
+    atexit.register(shutil.rmtree, folder.parent, ignore_errors=True)
+    template_db = None
+    if database_url is not None:
+        name = f"lv_template_{uuid.uuid4().hex[:12]}"
+        with _admin(database_url) as conn:
+            conn.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
+        template_db = (
+            make_url(database_url).set(database=name).render_as_string(hide_password=False)
+        )
+    return folder, template_db, _build(folder, template_db, search_backend)
+
+
+def _copy_database(template_db: str, database_url: str) -> None:
+    """Replaces the empty database ``database_url`` by a copy of ``template_db``."""
+    template, target = make_url(template_db).database, make_url(database_url).database
+    with _admin(database_url) as conn:
+        conn.execute(f'DROP DATABASE "{target}"')
+        conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{template}"')
+
+
+def _build(data_dir: Path, database_url: str | None, search_backend: str) -> dict[str, int]:
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -240,13 +313,7 @@ def build_archive(
         )
     rebuild_index(vault.store, vault.index)
     vault.close()
-    return Archive(
-        data_dir=data_dir,
-        ids=ids,
-        interpreter_docs=len(TOPICS),
-        search_backend=search_backend,
-        database_url=database_url,
-    )
+    return ids
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
