@@ -11,13 +11,11 @@ import socket
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import make_url
@@ -26,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.services import Vault, rebuild_index
 from app.settings import Settings
 from archiver.models import Check, Link, LinkStatus, Snapshot
+from tests.support.databases import copy_database, new_database_beside
 
 XSS_TITLE = "<script>alert(1)</script> Hostile <img src=x onerror=alert(1)> page"
 XSS_TEXT = (
@@ -173,7 +172,7 @@ def build_archive(
     folder, template_db, ids = template
     shutil.copytree(folder, data_dir, dirs_exist_ok=True)
     if database_url is not None and template_db is not None:
-        _copy_database(template_db, database_url)
+        copy_database(template_db, database_url)
     return Archive(
         data_dir=data_dir,
         ids=dict(ids),
@@ -194,37 +193,14 @@ def _server_of(database_url: str | None) -> str | None:
     return f"{url.host}:{url.port}"
 
 
-def _admin(database_url: str) -> psycopg.Connection[Any]:
-    """An autocommit connection to the server's ``postgres`` database."""
-    url = make_url(database_url)
-    return psycopg.connect(
-        host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True
-    )
-
-
 def _template(
     database_url: str | None, search_backend: str
 ) -> tuple[Path, str | None, dict[str, int]]:
     folder = Path(tempfile.mkdtemp(prefix="linkvault-archive-")) / "data"
     folder.mkdir()
     atexit.register(shutil.rmtree, folder.parent, ignore_errors=True)
-    template_db = None
-    if database_url is not None:
-        name = f"lv_template_{uuid.uuid4().hex[:12]}"
-        with _admin(database_url) as conn:
-            conn.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
-        template_db = (
-            make_url(database_url).set(database=name).render_as_string(hide_password=False)
-        )
+    template_db = None if database_url is None else new_database_beside(database_url)
     return folder, template_db, _build(folder, template_db, search_backend)
-
-
-def _copy_database(template_db: str, database_url: str) -> None:
-    """Replaces the empty database ``database_url`` by a copy of ``template_db``."""
-    template, target = make_url(template_db).database, make_url(database_url).database
-    with _admin(database_url) as conn:
-        conn.execute(f'DROP DATABASE "{target}"')
-        conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{template}"')
 
 
 def _build(data_dir: Path, database_url: str | None, search_backend: str) -> dict[str, int]:
