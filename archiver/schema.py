@@ -11,6 +11,7 @@ recognised as the first revision.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -41,8 +42,15 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    # Reading the migrations folder imports every revision file (tens of milliseconds), and
+    # every store that opens asks for the head; the folder does not change while we run.
+    return ScriptDirectory.from_config(_config())
+
+
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None
     return head
 
@@ -96,7 +104,7 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
 
 def _known(revision: str) -> bool:
     try:
-        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+        return _scripts().get_revision(revision) is not None
     except CommandError:
         return False
 

@@ -4,8 +4,11 @@ app tests."""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -15,11 +18,13 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
 from app.services import Vault, rebuild_index
 from app.settings import Settings
 from archiver.models import Check, Link, LinkStatus, Snapshot
+from tests.support.databases import copy_database, new_database_beside
 
 XSS_TITLE = "<script>alert(1)</script> Hostile <img src=x onerror=alert(1)> page"
 XSS_TEXT = (
@@ -154,7 +159,51 @@ def build_archive(
     data_dir: Path, database_url: str | None = None, search_backend: str = "whoosh"
 ) -> Archive:
     """The fixture archive in ``data_dir`` (SQLite), or in the empty PostgreSQL database
-    ``database_url``, indexed by ``search_backend``."""
+    ``database_url``, indexed by ``search_backend``.
+
+    Built once per test process and kind (SQLite, or each PostgreSQL server), in a folder and
+    database no test sees, then copied: the same files, or ``CREATE DATABASE ... TEMPLATE``.
+    Building (migrations, the links, an index) takes most of a second, a copy milliseconds,
+    and every test still gets an archive of its own."""
+    kind = (search_backend, _server_of(database_url))
+    template = _TEMPLATES.get(kind)
+    if template is None:
+        template = _TEMPLATES[kind] = _template(database_url, search_backend)
+    folder, template_db, ids = template
+    shutil.copytree(folder, data_dir, dirs_exist_ok=True)
+    if database_url is not None and template_db is not None:
+        copy_database(template_db, database_url)
+    return Archive(
+        data_dir=data_dir,
+        ids=dict(ids),
+        interpreter_docs=len(TOPICS),
+        search_backend=search_backend,
+        database_url=database_url,
+    )
+
+
+# (search backend, PostgreSQL server or None) -> (data folder, template database URL, ids)
+_TEMPLATES: dict[tuple[str, str | None], tuple[Path, str | None, dict[str, int]]] = {}
+
+
+def _server_of(database_url: str | None) -> str | None:
+    if database_url is None:
+        return None
+    url = make_url(database_url)
+    return f"{url.host}:{url.port}"
+
+
+def _template(
+    database_url: str | None, search_backend: str
+) -> tuple[Path, str | None, dict[str, int]]:
+    folder = Path(tempfile.mkdtemp(prefix="linkvault-archive-")) / "data"
+    folder.mkdir()
+    atexit.register(shutil.rmtree, folder.parent, ignore_errors=True)
+    template_db = None if database_url is None else new_database_beside(database_url)
+    return folder, template_db, _build(folder, template_db, search_backend)
+
+
+def _build(data_dir: Path, database_url: str | None, search_backend: str) -> dict[str, int]:
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -240,13 +289,7 @@ def build_archive(
         )
     rebuild_index(vault.store, vault.index)
     vault.close()
-    return Archive(
-        data_dir=data_dir,
-        ids=ids,
-        interpreter_docs=len(TOPICS),
-        search_backend=search_backend,
-        database_url=database_url,
-    )
+    return ids
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from index import BACKENDS
 from tests.app._archive import TOKEN, Archive, LiveServer, build_archive
+from tests.support.browser import SHARED as SHARED_CHROMIUM
 
 # Modules about the Whoosh index itself (its searcher pool, its files): one backend only.
 WHOOSH_ONLY = {"test_search_load"}
@@ -28,6 +29,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     default = ("whoosh",) if module.__name__.rpartition(".")[2] in WHOOSH_ONLY else BACKENDS
     backends = getattr(module, "SEARCH_BACKENDS", default)
     metafunc.parametrize("search_backend", backends, indirect=True, scope="module")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Chromium stays open from one browser test to the next (launching it costs a second or
+    more) and is closed, after the test's fixtures, when the next test does not use it."""
+    yield
+    if nextitem is None or "browser" not in getattr(nextitem, "fixturenames", ()):
+        SHARED_CHROMIUM.close()
 
 
 @pytest.fixture(scope="module")

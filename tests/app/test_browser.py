@@ -12,67 +12,44 @@ from pathlib import Path
 import pytest
 
 from tests.app._archive import Archive, LiveServer
+from tests.support.browser import (
+    CHROMIUM,
+    SHARED,
+    Browser,
+    Page,
+    Problems,
+    new_page,
+    no_overflow,
+    screenshot,
+)
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(os.environ.get("LINKVAULT_SHOTS", "/tmp/linkvault-shots"))
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium"
 )
 
-if CHROMIUM.exists():
-    from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
-else:  # pragma: no cover - the module is skipped
-    Browser = ConsoleMessage = Page = object  # type: ignore[misc, assignment]
 
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
-class Problems:
-    """Console errors and CSP violations seen by a page."""
-
-    def __init__(self, page: Page) -> None:
-        self.messages: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda error: self.messages.append(f"pageerror: {error}"))
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            self.messages.append(f"{message.type}: {message.text}")
+    """Headless Chromium, shared by a run of browser tests (tests/support/browser.py); the
+    contexts a test opened are closed after it. Other modules import this fixture."""
+    chromium = SHARED.get()
+    yield chromium
+    for context in chromium.contexts:
+        context.close()
 
 
 def _page(browser: Browser, width: int = 1280, height: int = 900) -> tuple[Page, Problems]:
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    page = new_page(browser, width, height)
     return page, Problems(page)
 
 
 def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    screenshot(page, SHOTS, name)
 
 
-def _no_overflow(page: Page, width: int) -> None:
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= width, f"horizontal overflow: {scroll_width} > {width}"
+_no_overflow = no_overflow
 
 
 def test_search_facet_paging_and_reader(browser: Browser, live_server: LiveServer) -> None:

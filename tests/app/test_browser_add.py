@@ -19,6 +19,7 @@ from tests.app._auth import PASSWORD, SECRET_KEY, set_up_owner
 from tests.app.test_api_write import ARTICLE
 from tests.app.test_browser import CHROMIUM, Problems, _no_overflow
 from tests.app.test_browser import browser as browser  # the module's Chromium, shared
+from tests.support.browser import new_page, screenshot
 from tests.support.site import LocalSite
 
 pytestmark = pytest.mark.skipif(
@@ -47,18 +48,12 @@ def server(archive: Archive) -> Iterator[LiveServer]:
 
 
 def _page(browser: Browser, width: int = 1280, scheme: str = "light") -> tuple[Page, Problems]:
-    context = browser.new_context(
-        viewport={"width": width, "height": 900},
-        color_scheme=scheme,  # type: ignore[arg-type]
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    page = new_page(browser, width, scheme=scheme)
     return page, Problems(page)
 
 
 def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    screenshot(page, SHOTS, name)
 
 
 def _sign_in(page: Page, server: LiveServer) -> None:

@@ -19,6 +19,7 @@ from tests.app._archive import Archive, LiveServer, build_archive
 from tests.app._auth import PASSWORD, SECRET_KEY, set_up_owner
 from tests.app.test_browser import CHROMIUM, Problems, _no_overflow
 from tests.app.test_browser import browser as browser  # the module's Chromium, shared
+from tests.support.browser import new_page, screenshot
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium"
@@ -53,18 +54,12 @@ def private(archive: Archive) -> Iterator[LiveServer]:
 
 
 def _page(browser: Browser, width: int = 1280, scheme: str = "light") -> tuple[Page, Problems]:
-    context = browser.new_context(
-        viewport={"width": width, "height": 900},
-        color_scheme=scheme,  # type: ignore[arg-type]
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    page = new_page(browser, width, scheme=scheme)
     return page, Problems(page)
 
 
 def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    screenshot(page, SHOTS, name)
 
 
 # Chromium logs every document answered 4xx; a wrong password is answered 401 on purpose.

@@ -26,6 +26,7 @@ from tests.app._auth import PASSWORD, SECRET_KEY, set_up_owner
 from tests.app.test_browser import CHROMIUM, Problems, _no_overflow
 from tests.app.test_browser import browser as browser  # the module's Chromium, shared
 from tests.app.test_browser_reader import Watch
+from tests.support.browser import new_page, screenshot
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium"
@@ -80,19 +81,12 @@ def private(archive: Archive) -> Iterator[LiveServer]:
 def _page(
     browser: Browser, width: int = 1280, scheme: str = "light", *, javascript: bool = True
 ) -> tuple[Page, Problems, Watch]:
-    context = browser.new_context(
-        viewport={"width": width, "height": 900},
-        color_scheme=scheme,  # type: ignore[arg-type]
-        java_script_enabled=javascript,
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    page = new_page(browser, width, scheme=scheme, javascript=javascript)
     return page, Problems(page), Watch(page)
 
 
 def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    screenshot(page, SHOTS, name)
 
 
 def _unexpected(problems: Problems) -> list[str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from archiver import Store, make_engine
+from tests.support.databases import migrated
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -22,7 +23,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
-    """A Store with the schema made, on each database of `database_url`."""
+    """A Store with the schema made, on each database of `database_url` (a copy of one
+    migrated once per test process: tests/support/databases.py)."""
+    migrated(database_url)
     store = Store(make_engine(database_url))
     store.create_schema()
     yield store
