@@ -9,10 +9,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
-from sqlalchemy.orm import Session
 
 from archiver import make_engine
-from archiver.models import Link
 from archiver.schema import _config, current_revision, head_revision, migrate
 from bench.postgres import PostgresServer
 from index import IndexRecord, SearchQuery
@@ -29,15 +27,22 @@ WHEN = datetime(2024, 1, 1, tzinfo=UTC)
 def _links_at_0008(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         command.upgrade(_config(conn), "0008")
-    with Session(engine) as session, session.begin():
+    # Rows as the 0008 schema has them: the model has columns later migrations add.
+    links_0008 = sa.table(
+        "links",
+        *(sa.column(name) for name in ("id", "url", "normalized_url", "note", "status")),
+        *(sa.column(name) for name in ("created_at", "needs_index", "failure_count")),
+        sa.column("tags", sa.JSON),
+    )
+    with engine.begin() as conn:
         for link_id, tags, note in [
             (1, ["CPython Internals", "gc"], "Remember the arenas"),
             (2, [], None),
             (3, ["Rust"], None),  # not searchable: no document
         ]:
             url = f"https://example.com/{link_id}"
-            session.add(
-                Link(
+            conn.execute(
+                sa.insert(links_0008).values(
                     id=link_id,
                     url=url,
                     normalized_url=url,
@@ -46,6 +51,7 @@ def _links_at_0008(engine: sa.Engine) -> None:
                     status="ok",
                     created_at=WHEN,
                     needs_index=False,
+                    failure_count=0,
                 )
             )
     with engine.begin() as conn:
