@@ -24,7 +24,9 @@ from tests.app.test_cli_archive import _env, linkvault
 from tests.support import pages
 from tests.support.site import Exchange, LocalSite
 
-RUNS = 24
+# 12 runs still meet each kind of run both at a random moment and mid-commit (run % 6 and
+# (run // 2) % 2 cover every pair): more only made the suite longer.
+RUNS = 12
 FIRST_LINKS = 40
 NEW_LINKS_PER_ARCHIVE = 8
 
@@ -155,7 +157,7 @@ def test_sigkill_at_random_moments_loses_nothing(local_site: LocalSite, tmp_path
                 vault.close()
         before = after
 
-    assert len(killed) >= 20, killed
+    assert len(killed) >= RUNS * 5 // 6, killed
     assert any(k.startswith("archive mid-commit") for k in killed), killed
     assert any(k.startswith("refresh mid-commit") for k in killed), killed
 
@@ -175,7 +177,8 @@ def test_sigkill_at_random_moments_loses_nothing(local_site: LocalSite, tmp_path
     assert found["total"] == len([i for i in range(listed) if i % 3 == 0])
 
 
-REMOVE_ROUNDS = 12
+# Each of the three moments twice.
+REMOVE_ROUNDS = 6
 REMOVE_LINKS = 150
 REMOVED_PER_ROUND = 10
 
