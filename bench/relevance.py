@@ -47,6 +47,7 @@ from index.postgres import PostgresSearch  # noqa: E402
 
 BACKENDS = ("whoosh", "postgres")
 TOP = 10
+DEEP = 100  # where a page not in the first ten is looked for, to say how far down it is
 
 
 @dataclass
@@ -56,6 +57,9 @@ class Outcome:
     first: tuple[int, str, float] | None  # (id, title, score) of the first hit
     expected_score: float | None
     error: str | None = None
+    total: int = 0  # pages matched
+    deep_rank: int | None = None  # its place past the tenth, within the first DEEP
+    fallback_or: bool = False  # no page held every word: any-word matching ranked
 
     @property
     def reciprocal(self) -> float:
@@ -119,8 +123,22 @@ def run_probes(backend: SearchBackend, probes: list[Probe]) -> list[Outcome]:
         rank = ids.index(probe.expected) + 1 if probe.expected in ids else None
         first = (page.hits[0].id, page.hits[0].title, page.hits[0].score) if page.hits else None
         score = page.hits[rank - 1].score if rank else None
-        outcomes.append(Outcome(probe, rank, first, score))
+        outcome = Outcome(probe, rank, first, score, total=page.total, fallback_or=page.fallback_or)
+        if rank is None and page.total > TOP:
+            outcome.expected_score = look_further(backend, outcome)
+        outcomes.append(outcome)
     return outcomes
+
+
+def look_further(backend: SearchBackend, outcome: Outcome) -> float | None:
+    """The expected page's score, and its place in ``deep_rank``, from the first DEEP hits
+    (only for the report: the rank that counts is within the first ten)."""
+    page = backend.search(SearchQuery(outcome.probe.query, per_page=DEEP, snippet_fragments=0))
+    for place, hit in enumerate(page.hits, 1):
+        if hit.id == outcome.probe.expected:
+            outcome.deep_rank = place
+            return hit.score
+    return None
 
 
 def summary(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
@@ -186,7 +204,12 @@ def print_failures(name: str, outcomes: list[Outcome], titles: dict[int, str]) -
     print(f"\n{name}: {len(missed)} of {len(outcomes)} probes not first")
     for o in missed:
         p = o.probe
-        where = f"rank {o.rank} (score {o.expected_score:.4g})" if o.rank else "not in top 10"
+        place = o.rank or o.deep_rank
+        if place:
+            where = f"rank {place} (score {o.expected_score:.4g})"
+        else:
+            where = f"not in the first {DEEP}" if o.total > TOP else "not matched"
+        where += f" of {o.total} matches" + (", any-word fallback" if o.fallback_or else "")
         if o.error is not None:
             first = f"refused: {o.error}"
         elif o.first is None:
