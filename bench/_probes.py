@@ -134,18 +134,26 @@ def build(docs: int, seed: int) -> Probed:
     pool = [records[r.id - 1] for r in background[stop_targets:]]  # as planted
     roots = root_frequencies(records)
     probes += rare_probes(rng, pool, roots, records, 30)
-    titles = Counter(r.title.lower() for r in records)
-    chosen = rng.sample(real, min(15, len(real))) + [
-        (r.title, r.text) for r in rng.sample(pool, 15)
-    ]
-    by_title = {r.title: r.id for r in records}
-    probes += [
-        Probe("title", title, by_title[title])
-        for title, _ in chosen
-        if titles[title.lower()] == 1 and title.strip()
-    ]
+    probes += title_probes(rng, records, records[: len(real)], pool)
     probes += phrase_probes(rng, records, real_ids=range(1, len(real) + 1), pool=pool)
     return Probed(records, probes)
+
+
+def title_probes(
+    rng: random.Random,
+    records: list[IndexRecord],
+    real: list[IndexRecord],
+    pool: list[IndexRecord],
+) -> list[Probe]:
+    """The exact titles of fifteen real pages and fifteen generated ones, where no other page
+    has the same title."""
+    titles = Counter(r.title.lower() for r in records)
+    chosen = rng.sample(real, min(15, len(real))) + rng.sample(pool, 15)
+    return [
+        Probe("title", r.title, r.id)
+        for r in chosen
+        if titles[r.title.lower()] == 1 and r.title.strip()
+    ]
 
 
 def page(number: int, title: str, text: str, domain: str) -> IndexRecord:
@@ -196,17 +204,15 @@ def cpython_text(rng: random.Random, sentences: int, mentions: Iterable[str]) ->
     return " ".join(out)
 
 
-def cpython_pages(rng: random.Random, add: AddPage, probes: list[Probe]) -> list[int]:
+def cpython_pages(rng: random.Random, add: AddPage, probes: list[Probe]) -> None:
     """Each identifier's page (named three times), a page naming its neighbour, and twenty
     more pages about the interpreter."""
-    ids = []
     for name, subject, neighbour, queries in IDENTIFIERS:
         target = add(f"Notes on {subject}", cpython_text(rng, 30, [name] * 3))
-        ids += [target, add(f"More on {subject}", cpython_text(rng, 30, [neighbour] * 3))]
+        add(f"More on {subject}", cpython_text(rng, 30, [neighbour] * 3))
         probes += [Probe(kind, query, target) for kind, query in queries]
     for i in range(20):
-        ids.append(add(f"Interpreter notes {i}", cpython_text(rng, 25, [])))
-    return ids
+        add(f"Interpreter notes {i}", cpython_text(rng, 25, []))
 
 
 def rare_word(rng: random.Random, used: set[str]) -> str:
@@ -219,13 +225,12 @@ def rare_word(rng: random.Random, used: set[str]) -> str:
 
 def title_against_body(
     rng: random.Random, corpus: Corpus, add: AddPage, probes: list[Probe]
-) -> list[int]:
+) -> None:
     """`modav speedmult player`: the page with the two rare words in its body should come
     before a page with the common word in its title. Four pairs where the page with the rare
     words lacks the common word (no page has all three: the any-word fallback ranks), four
     where both pages hold all three: the page about the rare words names each three times,
     the other page names them once."""
-    ids = []
     used: set[str] = set()
     common_words = [w for w in corpus.words[60:300] if w not in STOP]
     for i in range(8):
@@ -242,9 +247,8 @@ def title_against_body(
             spot = rng.randrange(len(other))
             other[spot] += f" {word}"
         title = f"{common.capitalize()} {corpus_title(corpus, rng, common).lower()}"
-        ids += [expected, add(title, ". ".join(other))]
+        add(title, ". ".join(other))
         probes.append(Probe("title_vs_body", f"{first} {second} {common}", expected))
-    return ids
 
 
 def corpus_title(corpus: Corpus, rng: random.Random, avoid: str) -> str:
