@@ -15,6 +15,7 @@ Planted on purpose, for the cases issue 14 saw on real pages:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import random
 import re
@@ -301,10 +302,14 @@ DROPPED = set(STOP) | set(
 )
 
 
+ENDINGS = sorted({s for s in SUFFIXES if s}, key=len, reverse=True)
+
+
+@functools.cache
 def root(word: str) -> str:
     """The generated word without its suffix: what stemming may fold together."""
-    for suffix in sorted(SUFFIXES, key=len, reverse=True):
-        if suffix and word.endswith(suffix) and len(word) > len(suffix) + 2:
+    for suffix in ENDINGS:
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
             return word[: -len(suffix)]
     return word
 
@@ -345,7 +350,7 @@ def phrase_probes(
     them), at least three of them and half not stop words, that no other page has in that
     order: fifteen real pages, fifteen generated. (Phrases mostly of stop words are the
     stopphrase probes, planted.)"""
-    flat = {r.id: " ".join(WORD.findall(r.text.lower())) for r in records}
+    flat = {r.id: f" {' '.join(WORD.findall(r.text.lower()))} " for r in records}
     probes = []
     for target in rng.sample([records[i - 1] for i in real_ids], min(15, len(real_ids))) + (
         rng.sample(pool, 15)
@@ -363,7 +368,7 @@ def phrase_probes(
             if len(kept) < 3 or 2 * len(kept) < len(words):
                 continue
             spaced = f" {' '.join(words).lower()} "
-            others = [i for i, text in flat.items() if spaced in f" {text} "]
+            others = [i for i, text in flat.items() if spaced in text]
             if others == [target.id]:
                 probes.append(Probe("phrase", f'"{" ".join(words)}"', target.id))
                 break
