@@ -89,6 +89,8 @@ IDENTIFIERS = (
 # word is in the one or two pages it is planted in.
 RARE_SYLLABLES = ("vob", "drex", "yul", "quim", "snar", "klo", "fep", "zug", "wab", "tiv")
 
+MIN_DOCS = 200  # the real and planted pages, and enough generated ones to draw probes from
+
 # add(title, text[, domain]) -> the new page's id
 AddPage = Callable[..., int]
 
@@ -108,8 +110,8 @@ class Probed:
 
 def build(docs: int, seed: int) -> Probed:
     """``docs`` pages (at least 200) and the probes that each expect one of them first."""
-    if docs < 200:
-        raise ValueError("the relevance corpus needs at least 200 documents")
+    if docs < MIN_DOCS:
+        raise ValueError(f"the relevance corpus needs at least {MIN_DOCS} documents")
     rng = random.Random(seed * 7919 + 14)
     corpus = Corpus(seed)
     probes: list[Probe] = []

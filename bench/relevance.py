@@ -40,7 +40,7 @@ from sqlalchemy import insert, text  # noqa: E402
 from archiver import Store, make_engine  # noqa: E402
 from archiver.models import Link  # noqa: E402
 from bench._common import machine  # noqa: E402
-from bench._probes import KINDS, Probe, build  # noqa: E402
+from bench._probes import KINDS, MIN_DOCS, Probe, build  # noqa: E402
 from bench.postgres import PostgresServer  # noqa: E402
 from index import IndexRecord, QueryError, SearchBackend, SearchIndex, SearchQuery  # noqa: E402
 from index.postgres import PostgresSearch  # noqa: E402
@@ -228,6 +228,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     args = parser.parse_args()
+    if args.docs < MIN_DOCS:
+        parser.error(f"--docs must be at least {MIN_DOCS}")
     print(machine())
     started = time.perf_counter()
     probed = build(args.docs, args.seed)
