@@ -4,6 +4,7 @@ the same texts.
     .venv/bin/python -m bench.search                       # 10,000 and 100,000 documents
     .venv/bin/python -m bench.search --docs 10000 --duration 10 --keep bench/out
     .venv/bin/python -m bench.search --postgres-url postgresql+psycopg://me@db/postgres
+    .venv/bin/python -m bench.search --docs 2000 --json search.json   # the figures as JSON
 
 For each --docs count: builds an archive of generated articles (the Corpus of
 bench/_corpus.py) straight into the real SQLite database with SQLAlchemy Core bulk
@@ -25,6 +26,12 @@ Then:
   seconds per query length, printing requests/s and p50/p95/p99 latency; --web-workers N
   serves each backend from N processes (LINKVAULT_WEB_WORKERS; 1, the default, as served).
 
+--json FILE writes the figures the report prints as JSON: {"docs": N, "in_process":
+{BACKEND: {"1": {"p50_ms", "p95_ms", "p99_ms"}, "2": ..., "3": ...}}, "http": {BACKEND: {"1":
+{"req_s", "p50_ms", "p99_ms", "server_cores"}, ...}}}, BACKEND among whoosh, postgres, fts5
+and fts5_count (in process: FTS5 counting the total and facets too); a list of those with
+several --docs.
+
 Queries are drawn from the corpus vocabulary (Corpus.queries: ranks 60..3000, common to
 mid-frequency words), --queries per length, the same lists everywhere. With --keep DIR the
 archives are kept in DIR/search-<docs>-seed<seed>/ (the PostgreSQL cluster in DIR/postgres/)
@@ -44,12 +51,13 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench._common import exit_on_sigterm, machine, require_wrk, work_folder
 from bench._corpus import Corpus
 from bench.search.archives import archive_for, postgres_archive, postgres_databases
 from bench.search.load import WORDS, in_process, over_http
-from bench.search.report import report
+from bench.search.report import report, results_json, write_json
 
 # -- main ---------------------------------------------------------------------------------
 
@@ -74,6 +82,12 @@ def main() -> None:
     )
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL backend")
     parser.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="also write the figures to FILE as JSON (several --docs: a list, one per size)",
+    )
+    parser.add_argument(
         "--web-workers",
         type=int,
         default=1,
@@ -90,8 +104,9 @@ def main() -> None:
         database = None
         if not args.no_postgres:
             database = stack.enter_context(postgres_databases(root, args.postgres_url))
-        for docs in args.docs:
-            run_one(root, docs, args, queries, database)
+        results = [run_one(root, docs, args, queries, database) for docs in args.docs]
+    if args.json is not None:
+        write_json(args.json, results)
 
 
 def run_one(
@@ -100,7 +115,7 @@ def run_one(
     args: argparse.Namespace,
     queries: dict[int, list[str]],
     database: Callable[[str], str] | None,
-) -> None:
+) -> dict[str, Any]:
     archive = archive_for(root, docs, args.seed, args.rebuild)
     if database is not None:
         url = database(f"lv_search_{docs}_seed{args.seed}")
@@ -111,6 +126,7 @@ def run_one(
         print(f"HTTP load, {docs:,} documents ...", flush=True)
         http = over_http(archive, queries, args, Path(tmp))
     report(archive, local, http, args)
+    return results_json(docs, local, http)
 
 
 if __name__ == "__main__":

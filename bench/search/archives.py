@@ -217,6 +217,9 @@ def postgres_databases(root: Path, url: str | None) -> Iterator[Callable[[str], 
     if url is None:
         folder = (root / "postgres").resolve()
         folder.mkdir(exist_ok=True)
+        # As root the server runs as the postgres user, who must pass through ROOT to reach
+        # its folder: a temporary ROOT (no --keep) is made 0700.
+        root.chmod(root.stat().st_mode | 0o111)
         server = PostgresServer(folder).start()
         url = server.url()
         print(f"PostgreSQL: a cluster of the bench's own in {root / 'postgres'}", flush=True)

@@ -1,9 +1,13 @@
 """The search bench's report: sizes and build times, the HTTP and in-process tables, and the
-targets of issue 3 met or not."""
+targets of issue 3 met or not; and the same figures as JSON (--json FILE)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import statistics
+from pathlib import Path
+from typing import Any
 
 from archiver import make_engine
 from bench._common import LoadResult, p50, percentiles
@@ -124,3 +128,48 @@ def report(
 
 def verdict(met: bool) -> str:
     return "target met" if met else "target NOT met"
+
+
+# -- JSON (--json FILE) -------------------------------------------------------------------------
+
+
+def results_json(docs: int, local: list[InProcess], http: list[LoadResult]) -> dict[str, Any]:
+    """One size's figures, machine-readable: ``{"docs", "in_process": {backend: {words:
+    {"p50_ms", "p95_ms", "p99_ms"}}}, "http": {backend: {words: {"req_s", "p50_ms",
+    "p99_ms", "server_cores"}}}}``; backends as measured, among whoosh, postgres, fts5 and
+    fts5_count (FTS5 with the total and facets counted too; in process only)."""
+    in_process: dict[str, dict[str, dict[str, float]]] = {}
+    for row in local:
+        for backend, samples in (
+            ("whoosh", row.whoosh),
+            ("postgres", row.postgres),
+            ("fts5", row.fts5),
+            ("fts5_count", row.fts5_counts),
+        ):
+            if samples:
+                in_process.setdefault(backend, {})[str(row.words)] = latency_ms(samples)
+    over_http: dict[str, dict[str, dict[str, float]]] = {}
+    for r in http:
+        over_http.setdefault(r.server, {})[str(r.words)] = {
+            "req_s": round(r.rps, 1),
+            "p50_ms": round(r.p50, 2),
+            "p99_ms": round(r.p99, 2),
+            "server_cores": round(r.cpu, 2),
+        }
+    return {"docs": docs, "in_process": in_process, "http": over_http}
+
+
+def latency_ms(samples: list[float]) -> dict[str, float]:
+    """p50, p95 and p99 of ``samples`` (ms), as the printed table computes them."""
+    if len(samples) == 1:  # quantiles() needs two
+        only = round(samples[0], 2)
+        return {"p50_ms": only, "p95_ms": only, "p99_ms": only}
+    qs = statistics.quantiles(samples, n=100, method="inclusive")
+    return {"p50_ms": round(qs[49], 2), "p95_ms": round(qs[94], 2), "p99_ms": round(qs[98], 2)}
+
+
+def write_json(path: Path, results: list[dict[str, Any]]) -> None:
+    """One size: its object; several (--docs 10000 100000): a list of them, smallest first."""
+    data: Any = results[0] if len(results) == 1 else results
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"\nwrote {path}")
