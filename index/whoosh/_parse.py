@@ -32,6 +32,7 @@ from whoosh import query as wq
 from whoosh.qparser import QueryParser, plugins, syntax
 
 from index import _syntax as syn
+from index._codewords import phrase_text
 from index._errors import QueryError
 
 # The limits and the cleaning are the backend-neutral syntax's: one definition for both
@@ -154,7 +155,10 @@ class _Compiler:
         if isinstance(first, syn.Phrase):
             close = self.text.find('"', first.start)
             end = close if close >= 0 else len(self.text)
-            phrase = plugins.PhrasePlugin.PhraseNode(self.text[first.start : end], first.start)
+            # A phrase is matched on the segments of its identifiers ("load_fast opcode" is
+            # load, fast, opcode), which the index put one after the other.
+            words = phrase_text(self.text[first.start : end])
+            phrase = plugins.PhrasePlugin.PhraseNode(words, first.start)
             phrase.startchar, phrase.endchar = first.start - 1, end + 1  # with the quotes
             return phrase
         assert isinstance(first, syn.Term) and isinstance(last, syn.Term)
