@@ -6,7 +6,9 @@ its segments between ``.``, ``/`` and ``_``, one after the other, so a phrase of
 ("load fast") lines up. The first slot also holds the whole word (leading and trailing
 underscores dropped), and each slot holds the CamelCase parts of its segment, at the same
 position: `_PyList_AppendTakeRef` is ``[[pylist_appendtakeref, pylist, py, list],
-[appendtakeref, append, take, ref]]``. A plain word is one slot of itself.
+[appendtakeref, append, take, ref]]``; each part of a path is whole in the slot of its first
+segment (`Python/ceval.c` is ``[[python/ceval.c, python], [ceval.c, ceval], [c]]``). A plain
+word is one slot of itself.
 
 A query word is searched whole (index/whoosh/_analysis.py in query mode; `joined()` on
 PostgreSQL, whose own parser keeps `sys.getsizeof` whole but splits `LOAD_FAST`), so the whole
@@ -58,10 +60,23 @@ def slots(word: str) -> list[list[Unit]]:
                 if unit[0] != slot[0][0]:
                     slot.append(unit)
         result.append(slot)
+    if "/" in core:
+        # Each part of a path is whole too (`ceval.c` of `Python/ceval.c`), in the slot of
+        # its first segment.
+        _add_path_parts(result, core, lead)
     whole = core.lower()
     if result and whole != result[0][0][0]:
         result[0].insert(0, (whole, lead, lead + len(core)))
     return result
+
+
+def _add_path_parts(result: list[list[Unit]], core: str, lead: int) -> None:
+    starts = {slot[0][1]: slot for slot in result}
+    for part in re.finditer(r"[^/]+", core):
+        text = part.group()
+        slot = starts.get(lead + part.start())
+        if slot is not None and text.lower() != slot[0][0] and part.group() != core:
+            slot.insert(0, (text.lower(), lead + part.start(), lead + part.end()))
 
 
 def whole(word: str) -> str:
@@ -91,8 +106,7 @@ def code_words(text: str, pattern: re.Pattern[str], min_chars: int) -> str:
         word = match.group()
         if is_plain(word):
             continue
-        found = [joined(word)]
-        for slot in slots(word):
-            found.extend(unit[0] for unit in slot)
-        words.extend(w for w in found if len(w) >= min_chars and not _SEPARATOR_RUN.search(w))
+        # Units with separators (the whole, a path's parts) as PostgreSQL words: joined.
+        found = [_SEPARATOR_RUN.sub("", unit[0]) for slot in slots(word) for unit in slot]
+        words.extend(w for w in found if len(w) >= min_chars)
     return " ".join(words)
