@@ -107,7 +107,8 @@ def index_terms(text: str) -> dict[str, list[tuple[int, int, int]]]:
     pos = -1
     for index, match in enumerate(TOKEN_PATTERN.finditer(text)):
         raw = match.group()
-        if not is_plain(raw):
+        # Most words are plain: tested inline first (two C calls), is_plain() for the rest.
+        if not (raw.isalnum() and (raw.islower() or raw[1:].islower())) and not is_plain(raw):
             pos = _add_slots(seen, raw, match.start(), index, pos)
             continue
         word = raw.lower()
