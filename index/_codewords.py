@@ -7,8 +7,9 @@ its segments between ``.``, ``/`` and ``_``, one after the other, so a phrase of
 underscores dropped), and each slot holds the CamelCase parts of its segment, at the same
 position: `_PyList_AppendTakeRef` is ``[[pylist_appendtakeref, pylist, py, list],
 [appendtakeref, append, take, ref]]``; each part of a path is whole in the slot of its first
-segment (`Python/ceval.c` is ``[[python/ceval.c, python], [ceval.c, ceval], [c]]``). A plain
-word is one slot of itself.
+segment (`Python/ceval.c` is ``[[python/ceval.c, pythoncevalc, python], [ceval.c, cevalc,
+ceval], [c]]``), and a whole with separators is there joined too. A plain word is one slot of
+itself.
 
 A query word is searched whole (index/whoosh/_analysis.py in query mode; `joined()` on
 PostgreSQL, whose own parser keeps `sys.getsizeof` whole but splits `LOAD_FAST`), so the whole
@@ -67,7 +68,19 @@ def slots(word: str) -> list[list[Unit]]:
     whole = core.lower()
     if result and whole != result[0][0][0]:
         result[0].insert(0, (whole, lead, lead + len(core)))
+        # Joined (`loadfast`): what the spaced form `load fast` looks for to rank the name
+        # first (index/whoosh/_parse.py), and PostgreSQL's word for the whole.
+        if (together := _SEPARATOR_RUN.sub("", whole)) != whole:
+            result[0].insert(1, (together, lead, lead + len(core)))
     return result
+
+
+def spaced_form(words: list[str]) -> str:
+    """The joined form of plain words written apart ("load fast" -> "loadfast"), or "" when
+    they are not 2 to 4 plain words."""
+    if not 2 <= len(words) <= 4 or not all(is_plain(w) for w in words):
+        return ""
+    return "".join(words).lower()
 
 
 def _add_path_parts(result: list[list[Unit]], core: str, lead: int) -> None:
@@ -76,7 +89,8 @@ def _add_path_parts(result: list[list[Unit]], core: str, lead: int) -> None:
         text = part.group()
         slot = starts.get(lead + part.start())
         if slot is not None and text.lower() != slot[0][0] and part.group() != core:
-            slot.insert(0, (text.lower(), lead + part.start(), lead + part.end()))
+            unit = (text.lower(), lead + part.start(), lead + part.end())
+            slot[0:0] = [unit, (_SEPARATOR_RUN.sub("", unit[0]), unit[1], unit[2])]
 
 
 def whole(word: str) -> str:
@@ -108,5 +122,5 @@ def code_words(text: str, pattern: re.Pattern[str], min_chars: int) -> str:
             continue
         # Units with separators (the whole, a path's parts) as PostgreSQL words: joined.
         found = [_SEPARATOR_RUN.sub("", unit[0]) for slot in slots(word) for unit in slot]
-        words.extend(w for w in found if len(w) >= min_chars)
+        words.extend(w for w in dict.fromkeys(found) if len(w) >= min_chars)
     return " ".join(words)
