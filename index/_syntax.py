@@ -41,8 +41,9 @@ LABEL_FIELDS = ("domain", "tag")
 _CONTROL = re.compile(
     r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
 )
-# One definition of a word for every backend (Whoosh's word pattern without "*").
-WORD = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)
+# One definition of a word for every backend: Whoosh's word pattern without "*", with "/"
+# joining like "." so that a path (`Python/ceval.c`) is one identifier (index/_codewords.py).
+WORD = re.compile(r"\w+(?:[./]\w+)*", re.UNICODE)
 _FIELD = re.compile(r"(title|text|section|domain|tag):")
 _OPERATORS = {"AND", "OR", "NOT"}
 # A tag that needs no quotes after "tag:": nothing the tokenizer would end a chunk at.

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 
 from index import _syntax as syn
+from index._codewords import joined, phrase_text
 from index._errors import QueryError
 from index.postgres._tables import LABEL_CONFIG, TEXT_CONFIG, documents
 
@@ -73,7 +74,10 @@ def leaf_query(leaf: syn.Leaf) -> str:
     if isinstance(leaf, syn.Term):
         weight = _WEIGHT.get(leaf.field or "", "")
         star = "*" if leaf.prefix else ""
-        return f"{quote(leaf.word)}:{star}{weight}" if star or weight else quote(leaf.word)
+        # An identifier is searched whole, as its joined form (index/_codewords.py): the
+        # writer adds that to the tsvector, PostgreSQL would cut `load_fast` in two.
+        word = (target(leaf) == "tsv" and joined(leaf.word)) or leaf.word
+        return f"{quote(word)}:{star}{weight}" if star or weight else quote(word)
     if leaf.field is None:
         return " | ".join(f"({_phrase(leaf.words, w)})" for w in _DEFAULT_WEIGHTS)
     return _phrase(leaf.words, _WEIGHT.get(leaf.field, ""))
@@ -146,7 +150,7 @@ def compile_tree(
         for leaf in syn.positive_leaves(pruned)
         if target(leaf) == "tsv" and leaf.field in (None, "text")
     ]
-    compiled.highlight = _any_of(normalised[leaf] for leaf in marked)
+    compiled.highlight = _any_of(_highlighted(conn, marked, normalised))
     anchors: list[str] = []
     for leaf in marked:
         anchors.extend(
@@ -157,6 +161,28 @@ def compile_tree(
     anchors = [a for a in anchors if len(a) >= 3]
     compiled.anchors = list(dict.fromkeys(anchors + [a.capitalize() for a in anchors]))
     return compiled
+
+
+def _highlighted(
+    conn: sa.Connection, marked: list[syn.Leaf], normalised: dict[syn.Leaf, str]
+) -> list[str]:
+    """What snippets mark for ``marked``: an identifier's segments one after the other
+    (`sys.getsizeof` is 'sys' <-> 'getsizeof'), as ts_headline() reads the text with "." and
+    "/" as spaces (index/postgres/_snippets.py), not its joined form."""
+    native = [
+        leaf
+        for leaf in marked
+        if isinstance(leaf, syn.Term) and not leaf.prefix and joined(leaf.word)
+    ]
+    texts = {leaf: normalised[leaf] for leaf in marked}
+    if native:
+        params = {
+            "configs": [TEXT_CONFIG] * len(native),
+            "queries": [quote(phrase_text(leaf.word)) for leaf in native],
+        }
+        found = conn.execute(_NORMALISE, params).scalars()
+        texts.update((leaf, text) for leaf, text in zip(native, found, strict=True) if text)
+    return list(texts.values())
 
 
 def check_prefixes(conn: sa.Connection, compiled: Compiled) -> None:

@@ -29,7 +29,7 @@ from index._types import SearchHit, SearchPage, SearchQuery
 from index.postgres._query import Compiled, check_prefixes, compile_tree, has_tag, tsquery
 from index.postgres._snippets import EDGE_CHARS, headline_options, make_snippet
 from index.postgres._suggest import suggest
-from index.postgres._tables import LT, documents
+from index.postgres._tables import DOT, LT, SLASH, documents
 
 # ts_rank_cd's weights for D, C (note), B (text) and A (title).
 WEIGHTS = [0.1, 0.4, 0.33, 1.0]
@@ -255,7 +255,7 @@ def _hits(
     if compiled.highlight and sq.snippet_fragments:
         headline = sa.func.ts_headline(
             sa.literal_column("'english'::regconfig"),
-            sa.func.translate(_window(compiled.anchors, sq.snippet_chars), "<", LT),
+            sa.func.translate(_window(compiled.anchors, sq.snippet_chars), "<./", LT + DOT + SLASH),
             tsquery(compiled.highlight),
             headline_options(sq.snippet_fragments, sq.snippet_chars),
         )

@@ -4,14 +4,15 @@
 ts_headline() returns the document's own characters (it never escapes anything), with
 private-use sentinels around matches and between passages. Three things are done to the text
 it is given and undone after: "<" is swapped for a sentinel (PostgreSQL's parser would take
-"<b>" in an article for markup and drop it from the headline), and whitespace is collapsed.
+"<b>" in an article for markup and drop it from the headline), "." and "/" too (so that
+the parts of `sys.getsizeof` and `Python/ceval.c` can be marked), and whitespace is collapsed.
 Passages get a leading or trailing "…" when they do not start or end the text, as on Whoosh.
 """
 
 from __future__ import annotations
 
 from index._text import ELLIPSIS, escape, lead
-from index.postgres._tables import FRAGMENT_SEP, LT, MARK_END, MARK_START
+from index.postgres._tables import DOT, FRAGMENT_SEP, LT, MARK_END, MARK_START, SLASH
 
 # Enough of the text's start and end to tell whether a passage touches them, and for a
 # snippet of the first snippet_chars characters (at most 2,000).
@@ -30,12 +31,16 @@ def headline_options(fragments: int, chars: int) -> str:
     )
 
 
+def _restore(fragment: str) -> str:
+    return fragment.replace(LT, "<").replace(DOT, ".").replace(SLASH, "/")
+
+
 def _plain(fragment: str) -> str:
-    return fragment.replace(MARK_START, "").replace(MARK_END, "").replace(LT, "<")
+    return _restore(fragment.replace(MARK_START, "").replace(MARK_END, ""))
 
 
 def _render(fragment: str) -> str:
-    text = escape(fragment.replace(LT, "<")).strip()
+    text = escape(_restore(fragment)).strip()
     if text.count(MARK_START) != text.count(MARK_END):
         return text.replace(MARK_START, "").replace(MARK_END, "")
     return text.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")

@@ -10,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from index._syntax import tag_keys
+from index._codewords import code_words
+from index._syntax import WORD, tag_keys
 from index._types import IndexRecord
 
 # The one declaration of the search tables, as they are after the last migration that changed
@@ -24,10 +25,15 @@ metadata = sa.MetaData()
 # text for markup and skip the words in it, which the Whoosh backend indexes. The note comes
 # before the body so its word positions stay clear of PostgreSQL's cap (16,383), which a long
 # body reaches: phrases in notes always match.
+# Each field's code words (index/_codewords.py: identifiers' parts and joined forms, which
+# PostgreSQL's parser does not make) follow it with the same weight (0014).
 TSV = (
     "setweight(to_tsvector('english'::regconfig, translate(title, '<', ' ')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(title_code, '')), 'A') || "
     "setweight(to_tsvector('english'::regconfig, translate(coalesce(note, ''), '<', ' ')), 'C')"
-    " || setweight(to_tsvector('english'::regconfig, translate(body, '<', ' ')), 'B')"
+    " || setweight(to_tsvector('english'::regconfig, coalesce(note_code, '')), 'C') || "
+    "setweight(to_tsvector('english'::regconfig, translate(body, '<', ' ')), 'B') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(body_code, '')), 'B')"
 )
 # `section:` searches the words of the section name: lowercased, neither stemmed nor stopped.
 SECTION_WORDS = "to_tsvector('simple'::regconfig, coalesce(section, ''))"
@@ -52,6 +58,10 @@ documents = sa.Table(
     # filter and the facet.
     sa.Column("tags", postgresql.ARRAY(sa.Text), nullable=False, server_default="{}"),
     sa.Column("tag_keys", postgresql.ARRAY(sa.Text), nullable=False, server_default="{}"),
+    # Code words of the title, note and body (index/_codewords.py), made by the writer.
+    sa.Column("title_code", sa.Text),
+    sa.Column("note_code", sa.Text),
+    sa.Column("body_code", sa.Text),
     sa.Column("tsv", postgresql.TSVECTOR, sa.Computed(TSV, persisted=True)),
     sa.Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
     sa.Index("ix_search_documents_tag_keys", "tag_keys", postgresql_using="gin"),
@@ -101,12 +111,17 @@ LABEL_CONFIG = "simple"
 # As the Whoosh index: the database keeps the whole text, the index its first million
 # characters (fewer if PostgreSQL's tsvector limit refuses that many; see the writer).
 MAX_INDEXED_CHARS = 1_000_000
+# One-letter parts ("c" of `ceval.c`) are not words, as on Whoosh.
+MIN_CODE_CHARS = 2
 
 # Snippet markers, from Unicode's private use area: ts_headline() puts them around matches
 # and between passages, and they become <mark> and "…" once the text is HTML-escaped. They
 # are taken out of indexed texts so an archived page cannot forge a mark.
 MARK_START, MARK_END, FRAGMENT_SEP, LT = "\ue000", "\ue001", "\ue002", "\ue003"
-_MARKERS = re.compile("[\ue000-\ue003]")
+# "." and "/" are swapped for these in the text ts_headline() reads, so it cuts `sys.getsizeof`
+# and `Python/ceval.c` into their parts and can mark a part (code words, index/_codewords.py).
+DOT, SLASH = "\ue004", "\ue005"
+_MARKERS = re.compile("[\ue000-\ue005]")
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -124,7 +139,7 @@ def _text(value: str | None, limit: int | None = None) -> str:
 
 def row(record: IndexRecord, body_chars: int = MAX_INDEXED_CHARS) -> dict[str, Any]:
     """The search_documents row of ``record``, its text cut to ``body_chars`` characters."""
-    return {
+    values = {
         "link_id": int(record.id),
         "url": _text(record.url),
         "title": _text(record.title),
@@ -139,3 +154,11 @@ def row(record: IndexRecord, body_chars: int = MAX_INDEXED_CHARS) -> dict[str, A
         "tags": [_text(tag) for tag in record.tags],
         "tag_keys": tag_keys(record.tags),
     }
+    return with_code_words(values)
+
+
+def with_code_words(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with the code words of its title, note and body (again after a cut)."""
+    for name, code in (("title", "title_code"), ("note", "note_code"), ("body", "body_code")):
+        values[code] = code_words(values[name] or "", WORD, MIN_CODE_CHARS) or None
+    return values

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 from index._errors import IndexLocked, IndexUnavailable
 from index._types import CommitsOnExit, IndexRecord
-from index.postgres._tables import documents, row
+from index.postgres._tables import documents, row, with_code_words
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,9 @@ _UPDATED = (
     "note",
     "tags",
     "tag_keys",
+    "title_code",
+    "note_code",
+    "body_code",
 )
 
 
@@ -129,6 +132,7 @@ def _write_one(conn: sa.Connection, stmt: Any, values: dict[str, Any]) -> bool:
                 longest,
             )
             values[longest] = values[longest][:cut]
+            with_code_words(values)
 
 
 def apply_batch(

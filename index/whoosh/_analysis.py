@@ -18,9 +18,15 @@ from whoosh.analysis.filters import STOP_WORDS
 from whoosh.lang.porter import stem
 from whoosh.system import pack_uint
 
-# Whoosh's default word pattern without "*": asterisks in archived text ("**bold**") are not
-# part of words, and "*" in a query means a prefix search.
-TOKEN_PATTERN = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)
+from index._codewords import is_plain, slots, whole
+from index._syntax import WORD
+
+# Whoosh's default word pattern without "*" (asterisks in archived text, "**bold**", are not
+# part of words, and "*" in a query means a prefix search), and with "/" joining like ".", so
+# a path is one identifier (index/_codewords.py cuts it into its parts).
+TOKEN_PATTERN = WORD
+# Section names are labels: Whoosh's pattern without "*", as before code words.
+LABEL_PATTERN = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)
 MIN_WORD_CHARS = 2
 
 
@@ -35,19 +41,58 @@ class _StemFilter(analysis.StemFilter):
         self._stem = cached_stem
 
 
+def _kept(text: str) -> bool:
+    return len(text) >= MIN_WORD_CHARS and text not in STOP_WORDS
+
+
+class CodeWordFilter(analysis.Filter):
+    """Lowercase and drop stop words and one-letter words, as Whoosh's LowercaseFilter and
+    StopFilter (positions renumbered so dropped words leave no gap), with code words: when
+    indexing, each word becomes its slots (index/_codewords.py), the units of a slot at one
+    position; in a query a word is its whole."""
+
+    def __call__(self, tokens: Iterator[Any]) -> Iterator[Any]:
+        pos: int | None = None
+        for t in tokens:
+            raw = t.text
+            if t.mode != "index" or is_plain(raw):
+                word = whole(raw) if t.mode != "index" else raw.lower()
+                units = [[(word, 0, len(raw))]]
+            else:
+                units = slots(raw)
+            base = t.startchar if t.chars else 0
+            first_pos = t.pos if t.positions else 0
+            for slot in units:
+                kept = [unit for unit in slot if _kept(unit[0])]
+                if not kept:
+                    if not t.removestops:
+                        for text, _start, _end in slot:
+                            t.text, t.stopped = text, True
+                            yield t
+                    continue
+                if t.positions:
+                    pos = first_pos if pos is None else pos + 1
+                for text, start, end in kept:
+                    t.text, t.stopped = text, False
+                    if t.positions:
+                        t.pos = pos
+                    if t.chars:
+                        t.startchar, t.endchar = base + start, base + end
+                    yield t
+
+
 def text_analyzer() -> Any:
-    """Tokenize, lowercase, drop stop words and one-letter words, Porter-stem."""
+    """Tokenize, lowercase, code words, drop stop words and one-letter words, Porter-stem."""
     return (
         analysis.RegexTokenizer(expression=TOKEN_PATTERN)
-        | analysis.LowercaseFilter()
-        | analysis.StopFilter(stoplist=STOP_WORDS, minsize=MIN_WORD_CHARS)
+        | CodeWordFilter()
         | _StemFilter(stemfn=stem)
     )
 
 
 def label_analyzer() -> Any:
     # Section names are short labels: no stemming or stop words, `section:tools` means tools.
-    return analysis.RegexTokenizer(expression=TOKEN_PATTERN) | analysis.LowercaseFilter()
+    return analysis.RegexTokenizer(expression=LABEL_PATTERN) | analysis.LowercaseFilter()
 
 
 def index_terms(text: str) -> dict[str, list[tuple[int, int, int]]]:
@@ -61,7 +106,12 @@ def index_terms(text: str) -> dict[str, list[tuple[int, int, int]]]:
     seen: dict[str, list[tuple[int, int, int]]] = {}
     pos = -1
     for index, match in enumerate(TOKEN_PATTERN.finditer(text)):
-        word = match.group().lower()
+        raw = match.group()
+        # Most words are plain: tested inline first (two C calls), is_plain() for the rest.
+        if not (raw.isalnum() and (raw.islower() or raw[1:].islower())) and not is_plain(raw):
+            pos = _add_slots(seen, raw, match.start(), index, pos)
+            continue
+        word = raw.lower()
         if len(word) < MIN_WORD_CHARS or word in stops:
             continue
         pos = index if pos < 0 else pos + 1
@@ -73,6 +123,20 @@ def index_terms(text: str) -> dict[str, list[tuple[int, int, int]]]:
         else:
             found.append(entry)
     return seen
+
+
+def _add_slots(
+    seen: dict[str, list[tuple[int, int, int]]], raw: str, base: int, index: int, pos: int
+) -> int:
+    """index_terms() for an identifier: its slots, as CodeWordFilter positions them."""
+    for slot in slots(raw):
+        kept = [unit for unit in slot if _kept(unit[0])]
+        if not kept:
+            continue
+        pos = index if pos < 0 else pos + 1
+        for text, start, end in kept:
+            seen.setdefault(cached_stem(text), []).append((pos, base + start, base + end))
+    return pos
 
 
 def _encode(poslist: list[tuple[int, int, int]]) -> bytes:

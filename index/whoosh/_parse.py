@@ -32,6 +32,7 @@ from whoosh import query as wq
 from whoosh.qparser import QueryParser, plugins, syntax
 
 from index import _syntax as syn
+from index._codewords import phrase_text, spaced_form
 from index._errors import QueryError
 
 # The limits and the cleaning are the backend-neutral syntax's: one definition for both
@@ -41,6 +42,7 @@ from index._syntax import MAX_PREFIX_EXPANSIONS as MAX_PREFIX_EXPANSIONS
 from index._syntax import MAX_QUERY_CHARS as MAX_QUERY_CHARS
 from index._syntax import MIN_PREFIX_CHARS as MIN_PREFIX_CHARS
 from index._syntax import clean as clean
+from index.whoosh._analysis import cached_stem
 from index.whoosh._schema import DEFAULT_FIELDS, schema
 
 # The index field each query field searches ("section:" means the words of the section name).
@@ -99,7 +101,8 @@ class _Compiler:
             parts = [q for q in map(self.chunk, self._chunks(node.children)) if q is not None]
             return wq.Or(parts) if parts else None
         kept, excluded = [], []
-        for child in self._chunks(node.children):
+        chunks = list(self._chunks(node.children))
+        for child in chunks:
             q = self.chunk(child)
             if q is None:
                 continue
@@ -108,9 +111,23 @@ class _Compiler:
             else:
                 kept.append(q)
         if not excluded:
-            return wq.And(kept) if kept else None
+            return self._spaced_form(chunks, wq.And(kept)) if kept else None
         # As Whoosh's PlusMinusPlugin groups "-" parts: the rest, minus any of the excluded.
         return wq.AndNot(wq.And(kept), wq.Or(excluded))
+
+    def _spaced_form(self, chunks: list[list[syn.Node]], required: Any) -> Any:
+        """Words written apart that are the parts of one name (`load fast`) rank the pages
+        with the name (`LOAD_FAST`, indexed joined as `loadfast`) first: the joined form is
+        an optional extra, as PostgreSQL ranks the words side by side higher."""
+        terms = [c[0] for c in chunks if len(c) == 1 and isinstance(c[0], syn.Term)]
+        if len(terms) != len(chunks) or any(t.field is not None or t.prefix for t in terms):
+            return required
+        together = spaced_form([t.word for t in terms])
+        if not together:
+            return required
+        stemmed = cached_stem(together)
+        extra = wq.Or([wq.Term(name, stemmed) for name in DEFAULT_FIELDS])
+        return wq.AndMaybe(required, extra)
 
     def _chunks(self, children: Sequence[syn.Node]) -> Iterator[list[syn.Node]]:
         """The children, with runs of words written together ("x-ray") as one chunk."""
@@ -154,7 +171,10 @@ class _Compiler:
         if isinstance(first, syn.Phrase):
             close = self.text.find('"', first.start)
             end = close if close >= 0 else len(self.text)
-            phrase = plugins.PhrasePlugin.PhraseNode(self.text[first.start : end], first.start)
+            # A phrase is matched on the segments of its identifiers ("load_fast opcode" is
+            # load, fast, opcode), which the index put one after the other.
+            words = phrase_text(self.text[first.start : end])
+            phrase = plugins.PhrasePlugin.PhraseNode(words, first.start)
             phrase.startchar, phrase.endchar = first.start - 1, end + 1  # with the quotes
             return phrase
         assert isinstance(first, syn.Term) and isinstance(last, syn.Term)
@@ -225,7 +245,8 @@ def _positive_leaves(q: Any) -> Iterator[Any]:
     """Leaves that a matching document contains (not those under NOT or after AND NOT)."""
     if isinstance(q, wq.Not):
         return
-    if isinstance(q, wq.AndNot):
+    if isinstance(q, wq.AndNot | wq.AndMaybe):
+        # AndMaybe's optional part is the joined spaced form: it ranks, it is not marked.
         yield from _positive_leaves(q.a)
         return
     if q.is_leaf():

@@ -13,8 +13,9 @@ from index._types import IndexRecord
 from index.whoosh._analysis import FastCharacters, label_analyzer, text_analyzer
 
 # Bump when the schema or analysis changes: an index written with another version is refused
-# (IndexUnavailable) until `linkvault reindex` rebuilds it. 4: tags and notes.
-SCHEMA_VERSION = 4
+# (IndexUnavailable) until `linkvault reindex` rebuilds it. 4: tags and notes. 5: code words
+# (identifiers whole and by their parts, index/_codewords.py).
+SCHEMA_VERSION = 5
 
 # Fields a user may name in a query ("title:foo"); "section" maps to the tokenised copy.
 QUERY_FIELDS = ("title", "text", "section", "domain", "tag")
