@@ -17,6 +17,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING
@@ -54,13 +55,26 @@ class IndexProcess:
         self.error: str | None = None
 
     def __enter__(self) -> IndexProcess:
-        self._process.start()
+        # Ctrl-C reaches the whole process group: the run decides when to stop and then
+        # sends the end, so the links stored before it are still indexed (as the thread
+        # does). Ignored from the child's first instruction, its imports included.
+        if threading.current_thread() is threading.main_thread():
+            before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                self._process.start()
+            finally:
+                signal.signal(signal.SIGINT, before)
+        else:
+            self._process.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._links.put(None)
         outcome = self._outcome()
         self.indexed, self.error = outcome or (0, "the index process ended early")
+        if exc[0] is not None:
+            # The run itself stopped: the next run catches the index up, and says so.
+            self.error = None
         self._process.join(timeout=30)
         if self._process.is_alive():
             self._process.kill()
@@ -95,6 +109,7 @@ def _feed(
     """The child: hands each link id to an IndexFeeder over the child's own store and index."""
     from app.services.vault import Vault
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # see IndexProcess.__enter__
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_when_gone, args=(parent,), daemon=True).start()
