@@ -124,6 +124,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds between index commits during a run (also every 1,000 links).",
     )
+    index_process_min_links: int = Field(
+        200,
+        ge=0,
+        description="Runs of at least this many links write the index from a process of "
+        "their own, beside fetching and storing; 0: never.",
+    )
     web_workers: int = Field(
         1, ge=1, description="Processes of `linkvault serve`; searches use one core per process."
     )

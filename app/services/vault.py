@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from app.services.imported_copies import keep_imported_copies
+from app.services.index_process import IndexProcess
 from app.services.indexing import IndexFeeder, sync_index
 from app.settings import Settings
 from archiver import ImportCounts, LinkTask, Store, make_engine
@@ -109,6 +110,15 @@ class Vault:
             yield feeder.add
         sync_index(self.store, self.index)
 
+    def _feeder(self, links: int) -> IndexFeeder | IndexProcess:
+        """What indexes a run's links as they are stored: a process of its own for a long
+        run (app/services/index_process.py), a thread otherwise."""
+        interval = self.settings.index_commit_interval
+        least = self.settings.index_process_min_links
+        if least and links >= least:
+            return IndexProcess(self.settings, interval=interval)
+        return IndexFeeder(self.store, self.index, interval=interval)
+
     def _run(
         self,
         kind: str,
@@ -119,8 +129,7 @@ class Vault:
         sync_index(self.store, self.index)
         run_id = self.store.runs.start_run(kind)
         workers = self.settings.extract_workers or None
-        interval = self.settings.index_commit_interval
-        with IndexFeeder(self.store, self.index, interval=interval) as feeder:
+        with self._feeder(len(tasks)) as feeder:
 
             def done(item: LinkDone) -> None:
                 # A link removed while it was fetched: the index must keep no document of it.

@@ -57,6 +57,8 @@ def _start(data: Path, *args: str) -> subprocess.Popen[bytes]:
         "LINKVAULT_PER_HOST_CONCURRENCY": "4",
         # Frequent commits, so that kills land during them too.
         "LINKVAULT_INDEX_COMMIT_INTERVAL": "0.3",
+        # The index written from a process of its own, as in long runs: killed with the run.
+        "LINKVAULT_INDEX_PROCESS_MIN_LINKS": "1",
     }
     return subprocess.Popen(
         [sys.executable, "-m", "app", *args],
