@@ -83,8 +83,9 @@ def test_documents_indexed_before_0009_keep_answering_and_find_tags_and_notes(
         assert [hit.tags for hit in page.hits if hit.id == 1] == [["CPython Internals", "gc"]]
         with engine.connect() as conn:
             stale = conn.execute(sa.text("SELECT id FROM links WHERE needs_index")).scalars()
-            # Rewritten by the next run with this version's fingerprint; link 3 has no document.
-            assert sorted(stale) == [1]
+            # Rewritten by the next run: link 1 for its tags and note (0009), every link with a
+            # document for its code words (0014); link 3 has no document.
+            assert sorted(stale) == [1, 2]
         # The writer of this version writes the new columns.
         with pg.writer() as writer:
             writer.add(
