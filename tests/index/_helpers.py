@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -81,3 +83,24 @@ def index_all(backend: PostgresSearch, records: Iterable[IndexRecord]) -> None:
     with backend.writer() as writer:
         for r in records:
             writer.add(r)
+
+
+@contextlib.contextmanager
+def both_backends(
+    records: Iterable[IndexRecord], folder: Path, server: PostgresServer
+) -> Iterator[tuple[SearchIndex, PostgresSearch]]:
+    """The same records in a Whoosh index (in `folder`) and in a PostgreSQL search database,
+    for tests that ask both the same questions."""
+    records = list(records)
+    whoosh = SearchIndex(folder / "index")
+    with whoosh.writer() as writer:
+        for r in records:
+            writer.add(r)
+    engine = postgres_engine(server)
+    pg = PostgresSearch(engine)
+    index_all(pg, records)
+    try:
+        yield whoosh, pg
+    finally:
+        whoosh.close()
+        engine.dispose()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,7 @@ from index._codewords import code_words, joined, slots
 from index._syntax import WORD
 from index.postgres import PostgresSearch
 from index.whoosh._analysis import index_terms, text_analyzer
-from tests.index._helpers import index_all, postgres_engine, record
+from tests.index._helpers import both_backends, record
 
 CEVAL, SIZEOF, APPEND, SPACED, MODULE = 1, 2, 3, 4, 5
 CORPUS = [
@@ -78,16 +77,8 @@ PROBES = [
 def both(
     postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[SearchIndex, PostgresSearch]]:
-    whoosh = SearchIndex(Path(tmp_path_factory.mktemp("codewords")) / "index")
-    with whoosh.writer() as writer:
-        for r in CORPUS:
-            writer.add(r)
-    engine = postgres_engine(postgres_server)
-    pg = PostgresSearch(engine)
-    index_all(pg, CORPUS)
-    yield whoosh, pg
-    whoosh.close()
-    engine.dispose()
+    with both_backends(CORPUS, tmp_path_factory.mktemp("codewords"), postgres_server) as opened:
+        yield opened
 
 
 @pytest.mark.parametrize("backend", ["whoosh", "postgres"])

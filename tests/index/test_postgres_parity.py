@@ -4,7 +4,6 @@ and becomes these tsqueries."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,7 @@ from index import (
 from index import _syntax as syn
 from index.postgres import PostgresSearch
 from index.postgres._query import compile_tree
-from tests.index._helpers import index_all, postgres_engine, record
+from tests.index._helpers import both_backends, record
 
 # -- the documented syntax, the same on both backends ----------------------------------------
 
@@ -62,16 +61,8 @@ SYNTAX_QUERIES = [
 def both(
     postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[SearchIndex, PostgresSearch]]:
-    whoosh = SearchIndex(Path(tmp_path_factory.mktemp("syntax")) / "index")
-    with whoosh.writer() as writer:
-        for r in CORPUS:
-            writer.add(r)
-    engine = postgres_engine(postgres_server)
-    pg = PostgresSearch(engine)
-    index_all(pg, CORPUS)
-    yield whoosh, pg
-    whoosh.close()
-    engine.dispose()
+    with both_backends(CORPUS, tmp_path_factory.mktemp("syntax"), postgres_server) as opened:
+        yield opened
 
 
 @pytest.mark.parametrize(("query", "expected"), SYNTAX_QUERIES, ids=[q for q, _ in SYNTAX_QUERIES])
