@@ -4,11 +4,11 @@ length of the matching texts.
 ts_rank_cd over a document's whole tsvector reads that tsvector from TOAST, ~20 us a match:
 a word found in half of 100,000 pages took over a second to rank. Phase one ranks every match
 on ``rank_tsv`` (the title, its code words, the note and the text's first 600 characters,
-weighted as ``tsv``; kept in the table row, ~1 us a match) and keeps the best
-``CANDIDATES``; phase two ranks those on the whole tsvector, read once each, and the page is
-cut from them. A page whose words are all past its lead can lose its place to pages that
-have them in the title or lead when a query matches more than ``CANDIDATES`` pages; with
-fewer, every match is ranked on its whole text.
+weighted as ``tsv``; kept in the table row, ~1 us a match), in the statement that counts
+them; phase two ranks the best on the whole tsvector, read once each, in blocks of
+``CANDIDATES`` (see ranked_page), and the page is cut from them. A page whose words are all
+past its lead can lose its place to pages that have them in the title or lead when a query
+matches more than ``CANDIDATES`` pages; with fewer, every match is ranked on its whole text.
 
 ts_rank_cd counts how often and how close together the query's words occur, with the field
 weights; it has no idea of a word's rarity, which only matters when pages hold different
@@ -35,9 +35,9 @@ from index.postgres._tables import documents
 # note boost 1.5).
 WEIGHTS = [0.1, 0.4, 0.33, 1.0]
 NORMALISATION = 1  # rank / (1 + log(document length))
-# Phase one keeps this many (or as many as the page asks to reach): enough for ten pages of
-# ten, few enough that phase two reads ~2 MB of tsvectors at most.
-CANDIDATES = 100
+# Phase two ranks phase one's candidates in blocks of this many (see ranked_page): the first
+# page of ten reads fifty documents' tsvectors (~50 us each).
+CANDIDATES = 50
 # N of the idf, which need not be exact: the planner's count of documents (kept by ANALYZE
 # and autovacuum), or a count of them while there is none (a new table: -1; PostgreSQL runs
 # the subquery only then).
@@ -76,20 +76,26 @@ def words_scored_apart(compiled: Compiled) -> list[str]:
     return list(dict.fromkeys(texts))
 
 
+def lead_score(compiled: Compiled) -> sa.ColumnElement[float]:
+    """Phase one's score of a match, every word required: its rank on rank_tsv. The search
+    asks for the best matches by it in the statement that counts them (_search._count)."""
+    assert compiled.rank is not None
+    return _rank(documents.c.rank_tsv, compiled.rank)
+
+
 def candidates(
     conn: sa.Connection,
     compiled: Compiled,
     filters: list[sa.ColumnElement[bool]],
-    wanted: int,
-    any_word: bool,
+    limit: int,
 ) -> Ranking:
-    """Phase one: the ids of the best ``max(CANDIDATES, wanted)`` matches."""
+    """Phase one for the any-word fallback: the ids of the best ``limit`` matches
+    (phase_one_size), each word scored apart."""
     assert compiled.rank is not None
     d = documents.c
-    limit = max(CANDIDATES, wanted)
-    words = words_scored_apart(compiled) if any_word else []
+    words = words_scored_apart(compiled)
     if len(words) < 2:
-        lead = _rank(d.rank_tsv, compiled.rank)
+        lead = lead_score(compiled)
         stmt = (
             sa.select(d.link_id)
             .where(compiled.where, *filters)
@@ -139,18 +145,37 @@ def candidates(
     return ranking
 
 
-def ranked_page(ranking: Ranking, compiled: Compiled, sq_page: int, per_page: int) -> sa.Subquery:
-    """Phase two: (link_id, score, place) of the page's hits, the candidates ranked on their
-    whole tsvector."""
+def phase_one_size(page: int, per_page: int) -> int:
+    """How many candidates phase one keeps for a page: whole blocks of CANDIDATES, up to the
+    one holding the page's last hit."""
+    return ((page * per_page - 1) // CANDIDATES + 1) * CANDIDATES
+
+
+def ranked_page(ranking: Ranking, compiled: Compiled, page: int, per_page: int) -> sa.Subquery:
+    """Phase two: (link_id, score, place) of the page's hits. Phase one's candidates are
+    taken in blocks of CANDIDATES, each block ranked on the whole tsvector and the blocks
+    kept in phase one's order: the order of a hit does not depend on which page asked, so
+    pages never repeat or skip a hit, and a page reads the blocks it spans only."""
     assert compiled.rank is not None
     d = documents.c
-    ids = sa.cast(sa.literal(ranking.ids, ARRAY(sa.Integer)), ARRAY(sa.Integer))
+    first, last = (page - 1) * per_page, page * per_page - 1
+    start, stop = (first // CANDIDATES) * CANDIDATES, (last // CANDIDATES + 1) * CANDIDATES
+    ids = ranking.ids[start:stop]
+    blocks = [(start + i) // CANDIDATES for i in range(len(ids))]
+    chosen = sa.func.unnest(
+        sa.cast(sa.literal(ids, ARRAY(sa.Integer)), ARRAY(sa.Integer)),
+        sa.cast(sa.literal(blocks, ARRAY(sa.Integer)), ARRAY(sa.Integer)),
+    ).table_valued("link_id", "block").render_derived(name="chosen")
     # OFFSET 0 keeps PostgreSQL from merging this into the outer query, so `v` is computed
     # once per candidate: `tsv || ''` is the tsvector read from TOAST once, in memory, which
     # each ts_rank_cd() below then reads (a column itself would be read again by each call).
     read = (
-        sa.select(d.link_id, d.tsv.op("||")(sa.cast(sa.literal(""), TSVECTOR)).label("v"))
-        .where(d.link_id == sa.any_(ids))
+        sa.select(
+            d.link_id,
+            chosen.c.block,
+            d.tsv.op("||")(sa.cast(sa.literal(""), TSVECTOR)).label("v"),
+        )
+        .join_from(chosen, documents, d.link_id == chosen.c.link_id)
         .offset(0)
         .subquery("candidates")
     )
@@ -165,7 +190,7 @@ def ranked_page(ranking: Ranking, compiled: Compiled, sq_page: int, per_page: in
         )
     else:
         score = _rank(read.c.v, compiled.rank)
-    order = [score.desc(), read.c.link_id]
+    order = [read.c.block, score.desc(), read.c.link_id]
     return (
         sa.select(
             read.c.link_id,
@@ -174,6 +199,6 @@ def ranked_page(ranking: Ranking, compiled: Compiled, sq_page: int, per_page: in
         )
         .order_by(*order)
         .limit(per_page)
-        .offset((sq_page - 1) * per_page)
+        .offset(first - start)
         .subquery("top")
     )

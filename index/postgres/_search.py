@@ -25,7 +25,7 @@ from index._errors import QueryError
 from index._request import FACETS, SUGGEST_BELOW, as_utc, check, empty_page
 from index._types import SearchHit, SearchPage, SearchQuery
 from index.postgres._query import Compiled, check_prefixes, compile_tree, has_tag, tsquery
-from index.postgres._rank import candidates, ranked_page
+from index.postgres._rank import Ranking, candidates, lead_score, phase_one_size, ranked_page
 from index.postgres._snippets import EDGE_CHARS, headline_options, make_snippet
 from index.postgres._suggest import suggest
 from index.postgres._tables import DOT, LT, SLASH, TEXT_CONFIG, documents
@@ -37,8 +37,7 @@ WINDOW_CHARS, WINDOW_BEFORE = 1_500, 300
 # Tags are grouped by each document's whole set of them (few distinct sets), counted per tag
 # in Python: one pass over the matches for the total and every facet, as on Whoosh.
 _FACET_GROUPS = sa.text(
-    "GROUPING SETS ((search_documents.section), (search_documents.domain), "
-    "(search_documents.tag_keys), ())"
+    "GROUPING SETS ((matches.section), (matches.domain), (matches.tag_keys), ())"
 )
 # For this transaction: the time limit; stop-word notices from to_tsquery() are expected, not
 # news; the planner does not count the cost of reading each document's tsvector (stored
@@ -61,6 +60,7 @@ class TimedOut(Exception):
 class _Matches:
     total: int = 0
     facets: dict[str, dict[str, int]] = field(default_factory=lambda: {f: {} for f in FACETS})
+    best: list[int] | None = None  # phase one's candidates, when asked for
 
 
 def run(engine: sa.Engine, sq: SearchQuery, time_limit: float) -> SearchPage:
@@ -105,7 +105,9 @@ def _run(
     filters = _filters(sq)
     used = compiled
     _budget(deadline)
-    found = _count(conn, compiled.where, filters)
+    # Ranked by relevance: phase one of the ranking comes with the count.
+    lead = lead_score(compiled) if sq.sort != "date" and compiled.rank else None
+    found = _count(conn, compiled.where, filters, lead, phase_one_size(sq.page, sq.per_page))
     if found.total == 0:
         # Every word is required first; when that finds nothing, any word will do.
         any_tree = syn.parse(text, any_word=True)
@@ -118,7 +120,7 @@ def _run(
                     found, used, page.fallback_or = alt_found, alt, True
     page.total, page.facets = found.total, found.facets
     _budget(deadline)
-    page.hits = _hits(conn, used, filters, sq, any_word=page.fallback_or)
+    page.hits = _hits(conn, used, filters, sq, found.best if used is compiled else None)
     if found.total < SUGGEST_BELOW and time.monotonic() < deadline:
 
         def count(corrected: str) -> int | None:
@@ -160,27 +162,64 @@ def _filters(sq: SearchQuery) -> list[sa.ColumnElement[bool]]:
 
 
 def _count(
-    conn: sa.Connection, where: sa.ColumnElement[bool], filters: list[sa.ColumnElement[bool]]
+    conn: sa.Connection,
+    where: sa.ColumnElement[bool],
+    filters: list[sa.ColumnElement[bool]],
+    lead: sa.ColumnElement[float] | None = None,
+    best: int = 0,
 ) -> _Matches:
+    """The total and the facets; with ``lead``, also the ``best`` matches by it (phase one
+    of ranking, index/postgres/_rank.py), from the same pass over the matches: each match's
+    table row is read once, for its facets and its rank."""
     d = documents.c
-    section, domain, tags = d.section, d.domain, d.tag_keys
-    stmt = (
-        sa.select(
-            section,
-            domain,
-            tags,
-            sa.func.grouping(section),
-            sa.func.grouping(domain),
-            sa.func.grouping(tags),
-            sa.func.count(),
+    columns = [d.link_id, d.section, d.domain, d.tag_keys]
+    if lead is not None:
+        columns.append(lead.label("lead"))  # type: ignore[arg-type]
+    # Referred to twice (with lead), PostgreSQL computes it once; else it is inlined.
+    matches = sa.select(*columns).where(where, *filters).cte("matches")
+    m = matches.c
+    none = sa.null()
+    facets = sa.select(
+        sa.literal(0).label("kind"),
+        m.section,
+        m.domain,
+        m.tag_keys,
+        sa.func.grouping(m.section),
+        sa.func.grouping(m.domain),
+        sa.func.grouping(m.tag_keys),
+        sa.func.count().label("n"),
+        sa.cast(none, sa.Integer).label("link_id"),
+    ).group_by(_FACET_GROUPS)
+    stmt: sa.Select[Any] | sa.CompoundSelect[Any] = facets
+    if lead is not None:
+        order = [m.lead.desc(), m.link_id]
+        top = (
+            sa.select(m.link_id, sa.func.row_number().over(order_by=order).label("place"))
+            .order_by(*order)
+            .limit(best)
+            .subquery("best")
         )
-        .where(where, *filters)
-        .group_by(_FACET_GROUPS)
-    )
+        stmt = sa.union_all(
+            facets,
+            sa.select(
+                sa.literal(1),
+                sa.cast(none, sa.Text),
+                sa.cast(none, sa.Text),
+                sa.cast(none, ARRAY(sa.Text)),
+                sa.literal(1),
+                sa.literal(1),
+                sa.literal(1),
+                top.c.place,
+                top.c.link_id,
+            ),
+        )
     found = _Matches()
     tag_counts: Counter[str] = Counter()
-    for name, host, keys, no_section, no_domain, no_tags, n in conn.execute(stmt):
-        if no_section and no_domain and no_tags:
+    ranked: list[tuple[int, int]] = []
+    for kind, name, host, keys, no_section, no_domain, no_tags, n, link_id in conn.execute(stmt):
+        if kind == 1:  # one of the best, n its place
+            ranked.append((n, link_id))
+        elif no_section and no_domain and no_tags:
             found.total = n
         elif not no_section and name:
             found.facets["section"][name] = n
@@ -195,6 +234,8 @@ def _count(
         key: dict(sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0])))
         for key, bucket in found.facets.items()
     }
+    if lead is not None:
+        found.best = [link_id for _, link_id in sorted(ranked)]
     return found
 
 
@@ -222,8 +263,10 @@ def _hits(
     compiled: Compiled,
     filters: list[sa.ColumnElement[bool]],
     sq: SearchQuery,
-    any_word: bool,
+    best: list[int] | None,
 ) -> list[SearchHit]:
+    """The page's hits. ``best``: phase one's candidates when the count found them (every
+    word required); else (the any-word fallback) phase one runs here."""
     d = documents.c
     if sq.sort == "date" or not compiled.rank:
         dates = d[sq.date_field]
@@ -241,7 +284,11 @@ def _hits(
             .subquery("top")
         )
     else:
-        ranking = candidates(conn, compiled, filters, sq.page * sq.per_page, any_word)
+        ranking = (
+            Ranking(best)
+            if best is not None
+            else candidates(conn, compiled, filters, phase_one_size(sq.page, sq.per_page))
+        )
         top = ranked_page(ranking, compiled, sq.page, sq.per_page)
     headline: sa.ColumnElement[Any] = sa.null()
     if compiled.highlight and sq.snippet_fragments:

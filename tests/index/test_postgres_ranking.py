@@ -20,7 +20,7 @@ from tests.index._helpers import index_all, postgres_engine, record
 FILLER = "Plain prose about nothing much in particular, written to fill a page. " * (
     LEAD_CHARS // 40
 )
-COMMON_PAGES = CANDIDATES + 30
+COMMON_PAGES = 2 * CANDIDATES + 30
 
 
 def _records() -> Iterator[object]:
@@ -80,8 +80,10 @@ def test_more_matches_than_candidates_give_an_exact_total_and_pages_in_order(
     assert first.total == COMMON_PAGES + 1
     assert first.hits[0].id == 5  # in the title
     seen = [hit.id for hit in first.hits]
-    for number in range(2, CANDIDATES // 10 + 3):  # past the candidates too
+    for number in range(2, 15):  # across blocks of candidates, then the last page
         seen += _ids(pg, "marrowing", per_page=10, page=number)
-    assert len(seen) == len(set(seen)) == min(COMMON_PAGES + 1, (CANDIDATES // 10 + 2) * 10)
+    assert len(seen) == len(set(seen)) == COMMON_PAGES + 1
+    # A page that spans two blocks of candidates has the hits of the pages it overlaps.
+    assert _ids(pg, "marrowing", per_page=30, page=2) == seen[30:60]
     scores = [hit.score for hit in first.hits]
     assert scores == sorted(scores, reverse=True) and scores[-1] > 0
