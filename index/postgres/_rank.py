@@ -24,6 +24,10 @@ word's rank on rank_tsv), so pages with more, and rarer, words are the candidate
 from __future__ import annotations
 
 import functools
+import math
+import re
+import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +64,59 @@ _DOCUMENTS: sa.ColumnElement[float] = sa.literal_column(
 )
 _LIMIT = sa.bindparam("limit", type_=sa.Integer)
 _IN_LEAD = documents.c.rank_tsv.op("@@", is_comparison=True)(tsquery_param("rank_q"))
+
+
+# The planner's statistics of the tsvector column: its most common lexemes and the share of
+# documents holding each (ANALYZE, autovacuum; rebuild() runs ANALYZE). Read at most once a
+# few minutes per engine: they change when ANALYZE runs, and only a little.
+_STATISTICS = sa.text(
+    "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+    "WHERE tablename = 'search_documents' AND attname = 'tsv' "
+    "AND schemaname = current_schema()"
+)
+_STATISTICS_SECONDS = 300.0
+_frequencies: weakref.WeakKeyDictionary[sa.Engine, tuple[float, dict[str, float], float]] = (
+    weakref.WeakKeyDictionary()
+)
+_LEXEME = re.compile(r"^'((?:[^']|'')+)'(?::[A-D]+)?$")
+
+
+def _word_shares(conn: sa.Connection) -> tuple[dict[str, float], float] | None:
+    """(lexeme -> share of documents holding it, the share of a lexeme not listed), or None
+    without statistics."""
+    engine = conn.engine
+    now = time.monotonic()
+    cached = _frequencies.get(engine)
+    if cached is None or now - cached[0] > _STATISTICS_SECONDS:
+        row = conn.execute(_STATISTICS).first()
+        shares: dict[str, float] = {}
+        rest = 0.0
+        if row is not None and row[0] and row[1]:
+            # The last three numbers are the least and greatest shares and the NULL share.
+            shares = dict(zip(row[0], row[1], strict=False))
+            rest = min(row[1][: len(row[0])]) / 2  # as PostgreSQL's own estimates take it
+        cached = (now, shares, rest)
+        _frequencies[engine] = cached
+    _, shares, rest = cached
+    return (shares, rest) if shares else None
+
+
+def _idf_from_statistics(conn: sa.Connection, words: list[str]) -> list[float] | None:
+    """Each word's idf (Whoosh's 1 + ln(N / (df + 1)), N and df as shares), from the
+    statistics; None without them, or for a word that is not one lexeme (a phrase, a
+    prefix)."""
+    found = _word_shares(conn)
+    if found is None:
+        return None
+    shares, rest = found
+    idf = []
+    for word in words:
+        single = _LEXEME.match(word.strip("()"))
+        if not single:
+            return None
+        share = shares.get(single.group(1).replace("''", "'"), rest)
+        idf.append(1 + math.log(1 / max(share, 1e-6)))
+    return idf
 
 
 @dataclass(slots=True)
@@ -128,6 +185,14 @@ def candidates(
     else:
         best = _best_in_lead_query(cond.clause, filters.clauses)
     ids = list(conn.execute(best, params).scalars())
+    ranking = Ranking(ids)
+    # Several words, every one required: phase two weighs each by its rarity, when the
+    # planner's statistics say it (ts_rank_cd alone lets a common word in a title beat rare
+    # words in a text).
+    words = words_scored_apart(compiled)
+    idf = _idf_from_statistics(conn, words) if len(words) >= 2 else None
+    if idf is not None:
+        ranking.words, ranking.idf = words, idf
     if len(ids) < min(limit, total):
         rest = (
             _rest_statement(filters.shape)
@@ -135,7 +200,7 @@ def candidates(
             else _rest_query(cond.clause, filters.clauses)
         )
         ids += conn.execute(rest, {**params, "limit": limit - len(ids)}).scalars()
-    return Ranking(ids)
+    return ranking
 
 
 def _best_in_lead_query(
