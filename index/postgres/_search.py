@@ -1,11 +1,12 @@
 """Running one SearchQuery on PostgreSQL: count and facets, a page of hits with snippets.
 
 One read-only REPEATABLE READ transaction, so the total, the facets and the page come from
-the same snapshot (as a Whoosh searcher is one snapshot). Three statements: normalise the
-query's words, count the matches grouped by section, by domain and by set of tags
-(GROUPING SETS: the total and all three facets in one pass over the GIN index's matches),
-then the page: ranked in two phases (index/postgres/_rank.py), and only its rows get
-ts_headline(). PostgreSQL cannot stop part-way and say what it found so far, so the time
+the same snapshot (as a Whoosh searcher is one snapshot). The statements: normalise the
+query's words; count the matches grouped by section, by domain and by set of tags
+(GROUPING SETS: the total and all three facets in one pass over the GIN index's matches);
+phase one of the ranking, the candidates (index/postgres/_rank.py, one or two statements);
+then the page: the candidates ranked on their whole text, and only the page's rows get
+ts_headline(). Statements are built once per shape (index/postgres/_clauses.py). PostgreSQL cannot stop part-way and say what it found so far, so the time
 limit is a statement_timeout: what was finished is returned with timed_out=True.
 """
 
