@@ -1,7 +1,9 @@
-"""Migration 0014 (code words in the PostgreSQL search documents) on a database that was
-searched before it: the documents keep answering by their words, every indexed link is marked
-for indexing, and once indexed again a page is found by the parts of its identifiers. On SQLite
-it changes nothing."""
+"""Migrations 0014 (code words in the PostgreSQL search documents) and 0015
+(linkvault_english, rank_tsv) on a database that was searched before them: the documents keep
+answering by their words, and are re-analysed in place, so a phrase of stop words and a
+phrase ending at a hyphen find their page at once; every indexed link is marked for indexing
+(0014), and once indexed again a page is found by the parts of its identifiers; the schema
+goes back down to 0014 cleanly. On SQLite 0014 changes nothing."""
 
 from __future__ import annotations
 
@@ -25,7 +27,10 @@ _OLD_DOCUMENT = sa.text(
     "VALUES (:id, :url, :title, :body, NULL, 'example.com', 'ok', 'v1')"
 )
 WHEN = datetime(2024, 1, 1, tzinfo=UTC)
-BODY = "Call sys.getsizeof, and see LOAD_FAST in Python/ceval.c."
+BODY = (
+    "Call sys.getsizeof, and see LOAD_FAST in Python/ceval.c. She said she did not know it "
+    "until thirty-one."
+)
 
 
 def _record(link_id: int, text: str) -> IndexRecord:
@@ -46,7 +51,7 @@ def _ids(pg: PostgresSearch, query: str) -> list[int]:
     return sorted(hit.id for hit in pg.search(SearchQuery(query, per_page=50)).hits)
 
 
-def test_documents_indexed_before_0014_answer_and_get_code_words_when_indexed_again(
+def test_documents_indexed_before_0014_answer_and_are_reanalysed(
     postgres_server: PostgresServer,
 ) -> None:
     engine = make_engine(postgres_server.database())
@@ -67,6 +72,9 @@ def test_documents_indexed_before_0014_answer_and_get_code_words_when_indexed_ag
         assert _ids(pg, "call") == [1]  # its words still answer
         assert _ids(pg, "load fast") == [1]  # PostgreSQL's own parser cuts LOAD_FAST
         assert _ids(pg, "getsizeof") == []  # no code words yet
+        # 0015 re-analysed the text in place: stop words and hyphenated parts line up.
+        assert _ids(pg, '"she said she did not"') == [1]
+        assert _ids(pg, '"until thirty"') == [1]
         with engine.connect() as conn:
             stale = conn.execute(sa.text("SELECT id FROM links WHERE needs_index")).scalars()
             assert sorted(stale) == [1]  # the next run indexes it again; 2 has no document
@@ -74,6 +82,16 @@ def test_documents_indexed_before_0014_answer_and_get_code_words_when_indexed_ag
             writer.add(_record(1, BODY))
         for query in ("getsizeof", "sys.getsizeof", "ceval", "LOAD_FAST", '"load fast"'):
             assert _ids(pg, query) == [1], query
+        with engine.connect() as conn:
+            lead = conn.execute(sa.text("SELECT rank_tsv::text FROM search_documents")).scalar()
+            assert lead is not None and "'size':1A" in lead
+        with engine.begin() as conn:
+            command.downgrade(_config(conn), "0014")
+        with engine.connect() as conn:
+            configs = "SELECT count(*) FROM pg_ts_config WHERE cfgname = 'linkvault_english'"
+            assert conn.execute(sa.text(configs)).scalar_one() == 0
+            found = "SELECT count(*) FROM search_documents WHERE tsv @@ 'getsizeof'::tsquery"
+            assert conn.execute(sa.text(found)).scalar_one() == 1
     finally:
         engine.dispose()
 
