@@ -55,8 +55,9 @@ from typing import Any
 
 from bench._common import exit_on_sigterm, machine, require_wrk, work_folder
 from bench._corpus import Corpus
-from bench.search.archives import archive_for, postgres_archive, postgres_databases
+from bench.search.archives import BACKENDS, archive_for, with_postgres
 from bench.search.load import WORDS, in_process, over_http
+from bench.search.pg_archive import postgres_databases
 from bench.search.report import report, results_json, write_json
 
 # -- main ---------------------------------------------------------------------------------
@@ -80,7 +81,21 @@ def main() -> None:
         help="a PostgreSQL server to use (a database URL; the bench creates its own databases "
         "there); default: a throwaway cluster of the bench's own",
     )
-    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL backend")
+    parser.add_argument(
+        "--backend",
+        nargs="+",
+        action="extend",
+        choices=("all", *BACKENDS),
+        help="the backends to build and measure (repeatable; default all)",
+    )
+    parser.add_argument(
+        "--no-postgres", action="store_true", help="skip the PostgreSQL backend (of those given)"
+    )
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="build (or reuse) the archives, then stop without measuring; with --keep",
+    )
     parser.add_argument(
         "--json",
         type=Path,
@@ -94,19 +109,30 @@ def main() -> None:
         help="processes of each linkvault server (LINKVAULT_WEB_WORKERS; default 1, as served)",
     )
     args = parser.parse_args()
+    args.backends = chosen_backends(args.backend, args.no_postgres)
     exit_on_sigterm()
-    require_wrk("python -m bench.search")
+    if not args.build_only:
+        require_wrk("python -m bench.search")
     corpus = Corpus(args.seed)
     queries = {words: corpus.queries(words, args.queries) for words in WORDS}
     wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
     print(f"{machine()}, wrk {(wrk_version.split() + ['?', '?'])[1]}")
     with work_folder(args.keep, "lv-search-bench-") as root, contextlib.ExitStack() as stack:
         database = None
-        if not args.no_postgres:
+        if "postgres" in args.backends:
             database = stack.enter_context(postgres_databases(root, args.postgres_url))
         results = [run_one(root, docs, args, queries, database) for docs in args.docs]
-    if args.json is not None:
+    if args.json is not None and not args.build_only:
         write_json(args.json, results)
+
+
+def chosen_backends(asked: list[str] | None, no_postgres: bool) -> frozenset[str]:
+    names = set(BACKENDS) if not asked or "all" in asked else set(asked)
+    if no_postgres:
+        names.discard("postgres")
+    if not names:
+        raise SystemExit("python -m bench.search: no backend left to measure")
+    return frozenset(names)
 
 
 def run_one(
@@ -116,10 +142,13 @@ def run_one(
     queries: dict[int, list[str]],
     database: Callable[[str], str] | None,
 ) -> dict[str, Any]:
-    archive = archive_for(root, docs, args.seed, args.rebuild)
+    archive = archive_for(root, docs, args.seed, args.rebuild, args.backends)
     if database is not None:
         url = database(f"lv_search_{docs}_seed{args.seed}")
-        postgres_archive(archive, args.seed, url, args.rebuild)
+        with_postgres(archive, args.seed, url, args.rebuild)
+    if args.build_only:
+        print(f"{docs:,} documents built: {archive.folder / 'meta.json'}", flush=True)
+        return {}
     with tempfile.TemporaryDirectory(prefix="lv-search-run-") as tmp:
         print(f"in-process searches, {docs:,} documents ...", flush=True)
         local = in_process(archive, queries)
