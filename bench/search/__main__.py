@@ -5,15 +5,27 @@ the same texts.
     .venv/bin/python -m bench.search --docs 10000 --duration 10 --keep bench/out
     .venv/bin/python -m bench.search --postgres-url postgresql+psycopg://me@db/postgres
     .venv/bin/python -m bench.search --docs 2000 --json search.json   # the figures as JSON
+    .venv/bin/python -m bench.search --docs 1000000 --backend postgres --keep bench/out
 
 For each --docs count: builds an archive of generated articles (the Corpus of
 bench/_corpus.py) straight into the real SQLite database with SQLAlchemy Core bulk
 inserts, rebuilds the Whoosh index from it with app.indexing.rebuild_index, and builds an
-FTS5 table over the same records. The same archive goes into a PostgreSQL database, indexed
-by the PostgreSQL search backend (LINKVAULT_SEARCH_BACKEND=postgres): a throwaway cluster the
-bench starts (bench/postgres.py: needs initdb and pg_ctl, Debian's `postgresql`),
-or, with --postgres-url, a server of yours (a database it may CREATE DATABASE from; the bench
-makes lv_search_<docs>_seed<seed> databases there and reuses them). --no-postgres skips it.
+FTS5 table over the same records. The same archive goes into a PostgreSQL database by COPY
+(bench/search/pg_archive.py), indexed by the PostgreSQL search backend
+(LINKVAULT_SEARCH_BACKEND=postgres): a throwaway cluster the bench starts (bench/postgres.py:
+needs initdb and pg_ctl, Debian's `postgresql`), or, with --postgres-url, a server of yours (a
+database it may CREATE DATABASE from; the bench makes lv_search_<docs>_seed<seed> databases
+there and reuses them).
+
+--backend NAME ... (whoosh, postgres, fts5; all by default; repeatable) builds and measures
+only those: --backend postgres makes no SQLite archive, Whoosh index or FTS5 table at all
+(a million documents: `--backend postgres --docs 1000000 --keep DIR`). --no-postgres leaves
+PostgreSQL out of the backends given. --build-only builds or reuses the archives and stops
+(a long build in the background, measured later). Build times and sizes go to
+search-<docs>-seed<seed>/meta.json: database_s, whoosh_s, fts5_s (SQLite), and
+postgres_insert_s (COPY), postgres_rebuild_s (rebuild_index), postgres_search_mb and
+postgres_database_mb; --json holds only the backends measured.
+
 Then:
 
 * in process: SearchIndex.search and PostgresSearch.search (ten hits with snippets, exact
@@ -36,7 +48,10 @@ Queries are drawn from the corpus vocabulary (Corpus.queries: ranks 60..3000, co
 mid-frequency words), --queries per length, the same lists everywhere. With --keep DIR the
 archives are kept in DIR/search-<docs>-seed<seed>/ (the PostgreSQL cluster in DIR/postgres/)
 and reused by later runs (building 100,000 documents takes minutes); without it they go to a
-temporary folder, deleted after.
+temporary folder, deleted after. A kept PostgreSQL database is reused in two parts: its links
+and snapshots when they hold the same corpus (count and first article), and its search tables
+when they hold every document with no link marked for indexing; otherwise only rebuild_index
+runs again (after a migration that changed the search tables, say).
 
 Needs wrk (Debian: apt-get install -y wrk). Targets (issue 3), at 100,000 documents on the
 2-core machine: the service at p50 <= 20 ms and p99 <= 150 ms; the in-process search no

@@ -101,14 +101,15 @@ def archive_for(
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
+    archive.meta = kept
+    archive.save_meta()
     print(f"building an archive of {docs:,} documents in {folder} ...", flush=True)
-    engine = make_engine(settings.resolved_database_url)
+    vault = Vault(settings)  # makes the data folder and the schema
     try:
-        migrate(engine)
         started = time.perf_counter()
-        insert_archive(engine, Corpus(seed), docs)
+        insert_archive(vault.store.engine, Corpus(seed), docs)
     finally:
-        engine.dispose()
+        vault.close()
     db_s = time.perf_counter() - started
     print(f"  database: {db_s:7.1f} s (generation and bulk inserts)", flush=True)
     archive.meta = {

@@ -12,6 +12,7 @@ not a new insert: at a million documents the insert takes a quarter of an hour.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,7 +44,8 @@ _JSON_COLUMNS = {"tags", "headers"}
 @contextlib.contextmanager
 def postgres_databases(root: Path, url: str | None) -> Iterator[Callable[[str], str]]:
     """Yields database(name) -> the SQLAlchemy URL of database ``name``, created if missing:
-    on the server of ``url``, or on a cluster of the bench's own in ROOT/postgres."""
+    on the server of ``url``, or on a cluster of the bench's own in ROOT/postgres (shared by
+    bench runs on the same ROOT at once, and stopped by the last of them)."""
     server = None
     if url is None:
         folder = (root / "postgres").resolve()
@@ -51,9 +53,14 @@ def postgres_databases(root: Path, url: str | None) -> Iterator[Callable[[str], 
         # As root the server runs as the postgres user, who must pass through ROOT to reach
         # its folder: a temporary ROOT (no --keep) is made 0700.
         root.chmod(root.stat().st_mode | 0o111)
-        server = PostgresServer(folder).start()
+        server = PostgresServer(folder)
+        user = _register_user(folder)
+        if server.attach():
+            print(f"PostgreSQL: the cluster in {folder} (running already)", flush=True)
+        else:
+            server.start()
+            print(f"PostgreSQL: a cluster of the bench's own in {folder}", flush=True)
         url = server.url()
-        print(f"PostgreSQL: a cluster of the bench's own in {root / 'postgres'}", flush=True)
     admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
 
     def database(name: str) -> str:
@@ -72,7 +79,32 @@ def postgres_databases(root: Path, url: str | None) -> Iterator[Callable[[str], 
     finally:
         admin.dispose()
         if server is not None:
-            server.stop()
+            user.unlink(missing_ok=True)
+            if not _other_users(server.folder):
+                server.stop("fast")
+
+
+def _register_user(folder: Path) -> Path:
+    """A file naming this process among the cluster's users (bench runs sharing it)."""
+    users = folder / "users"
+    users.mkdir(exist_ok=True)
+    mine = users / str(os.getpid())
+    mine.touch()
+    return mine
+
+
+def _other_users(folder: Path) -> bool:
+    """Whether another live process uses the cluster (a dead one's file is removed)."""
+    others = False
+    for entry in (folder / "users").glob("*"):
+        try:
+            os.kill(int(entry.name), 0)
+            others = True
+        except (ValueError, ProcessLookupError):
+            entry.unlink(missing_ok=True)
+        except PermissionError:  # alive, another user's
+            others = True
+    return others
 
 
 # -- the archive ------------------------------------------------------------------------------
