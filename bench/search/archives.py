@@ -185,9 +185,9 @@ def with_postgres(archive: Archive, seed: int, url: str, rebuild: bool) -> None:
         update={"database_url": url, "search_backend": "postgres"}
     )
     archive.postgres = settings
-    postgres_archive(settings, archive.docs, seed, rebuild, archive.meta)
     archive.meta.setdefault("docs", archive.docs)
     archive.meta.setdefault("seed", seed)
+    postgres_archive(settings, archive.docs, seed, rebuild, archive.meta, archive.save_meta)
     archive.save_meta()
 
 

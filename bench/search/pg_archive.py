@@ -111,10 +111,16 @@ def _other_users(folder: Path) -> bool:
 
 
 def postgres_archive(
-    settings: Settings, docs: int, seed: int, rebuild: bool, meta: dict[str, Any]
+    settings: Settings,
+    docs: int,
+    seed: int,
+    rebuild: bool,
+    meta: dict[str, Any],
+    save: Callable[[], None] = lambda: None,
 ) -> None:
     """The archive of ``docs`` articles in the database of ``settings`` (search_backend
-    postgres), built or reused; build times and sizes go into ``meta``."""
+    postgres), built or reused; build times and sizes go into ``meta``, and ``save`` is
+    called after each step (a run stopped during a long rebuild keeps its insert time)."""
     engine = make_engine(settings.resolved_database_url)
     try:
         migrate(engine)  # a database kept by an older linkvault
@@ -130,6 +136,8 @@ def postgres_archive(
             copy_archive(engine, Corpus(seed), docs)
             meta["postgres_insert_s"] = round(time.perf_counter() - started, 1)
             print(f"  insert:  {meta['postgres_insert_s']:8.1f} s (COPY)", flush=True)
+            meta.pop("postgres_rebuild_s", None)
+            save()
             vacuum(engine)
         else:
             print(f"reusing the links and snapshots of PostgreSQL {name}", flush=True)
@@ -144,6 +152,7 @@ def postgres_archive(
             if indexed != docs:
                 raise SystemExit(f"built {indexed} PostgreSQL documents, not {docs}")
             vacuum(engine)  # as autovacuum would, soon after
+            save()
         search_mb, whole_mb = postgres_mb(engine)
         meta["postgres_search_mb"] = round(search_mb)
         meta["postgres_database_mb"] = round(whole_mb)
