@@ -5,8 +5,10 @@ those three, weighted A, B and C), `'word':A` for title:, `:B` for text:, `'pars
 prefix, `'a' <-> 'b'` for a phrase (a phrase without a field is `('a':A <-> 'b':A) |
 ('a':B <-> 'b':B) | ('a':C <-> 'b':C)`, one field at a time as on Whoosh). The words are \\w+
 tokens already and are quoted anyway. PostgreSQL normalises all leaves in one round trip
-(stemming, stop words); leaves left empty are dropped from the tree as Whoosh's analyzer drops
-them, so `the rust` searches `rust`. The normalised texts, re-joined with & | !, are cast to
+(stemming); plain words that are stop words or one letter (index/_stopwords.py, Whoosh's
+rule) are dropped before, as Whoosh's analyzer drops them, so `the rust` searches `rust`; a
+phrase keeps its stop words, which the tsvector holds (linkvault_english, migration 0015).
+Leaves left empty are dropped from the tree. The normalised texts, re-joined with & | !, are cast to
 tsquery: a condition on `tsv` that the GIN index answers. `section:` leaves test the words of
 the section name (their own GIN index), `domain:` the exact host and `tag:` the tag keys
 (`tag_keys @> ARRAY[key]`, a GIN index too), so a tree that mixes them is an SQL AND/OR/NOT
@@ -26,6 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from index import _syntax as syn
 from index._codewords import joined, phrase_text
 from index._errors import QueryError
+from index._stopwords import is_searched
 from index.postgres._tables import LABEL_CONFIG, TEXT_CONFIG, documents
 
 Target = Literal["tsv", "section", "domain", "tag"]
@@ -110,6 +113,9 @@ def normalise(
     as typed. Leaves in ``known`` are not normalised again."""
     known = known or {}
     found = {leaf: known[leaf] for leaf in syn.leaves(tree) if leaf in known}
+    for leaf in syn.leaves(tree):
+        if _stopped(leaf):
+            found[leaf] = ""
     todo = [
         leaf
         for leaf in dict.fromkeys(syn.leaves(tree))
@@ -124,6 +130,18 @@ def normalise(
         if target(leaf) in _AS_TYPED:
             found[leaf] = leaf.word if isinstance(leaf, syn.Term) else " ".join(leaf.words)
     return found
+
+
+def _stopped(leaf: syn.Leaf) -> bool:
+    """A plain word Whoosh would not index: searched on its own, it would find nearly every
+    page (stop words) and rank nothing."""
+    return (
+        isinstance(leaf, syn.Term)
+        and not leaf.prefix
+        and target(leaf) == "tsv"
+        and not joined(leaf.word)
+        and not is_searched(leaf.word.lower())
+    )
 
 
 def compile_tree(

@@ -4,10 +4,8 @@ One read-only REPEATABLE READ transaction, so the total, the facets and the page
 the same snapshot (as a Whoosh searcher is one snapshot). Three statements: normalise the
 query's words, count the matches grouped by section, by domain and by set of tags
 (GROUPING SETS: the total and all three facets in one pass over the GIN index's matches),
-then the page: ranked in a subquery, and only its rows get ts_headline(). Ranking is
-ts_rank_cd with title matches weighing three times text matches and note matches a little
-more than text (Whoosh: BM25F, title boost 3, note boost 1.5), divided by 1 + log of the
-document's length. PostgreSQL cannot stop part-way and say what it found so far, so the time
+then the page: ranked in two phases (index/postgres/_rank.py), and only its rows get
+ts_headline(). PostgreSQL cannot stop part-way and say what it found so far, so the time
 limit is a statement_timeout: what was finished is returned with timed_out=True.
 """
 
@@ -19,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, REAL
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 
 from index import _syntax as syn
@@ -27,13 +25,11 @@ from index._errors import QueryError
 from index._request import FACETS, SUGGEST_BELOW, as_utc, check, empty_page
 from index._types import SearchHit, SearchPage, SearchQuery
 from index.postgres._query import Compiled, check_prefixes, compile_tree, has_tag, tsquery
+from index.postgres._rank import candidates, ranked_page
 from index.postgres._snippets import EDGE_CHARS, headline_options, make_snippet
 from index.postgres._suggest import suggest
-from index.postgres._tables import DOT, LT, SLASH, documents
+from index.postgres._tables import DOT, LT, SLASH, TEXT_CONFIG, documents
 
-# ts_rank_cd's weights for D, C (note), B (text) and A (title).
-WEIGHTS = [0.1, 0.4, 0.33, 1.0]
-NORMALISATION = 1  # rank / (1 + log(document length))
 _QUERY_CANCELED = "57014"
 # Snippets come from this much of the text around the first match (see _window): room for
 # the snippet's passages (snippet_chars, 200 by default) and some more matches.
@@ -122,7 +118,7 @@ def _run(
                     found, used, page.fallback_or = alt_found, alt, True
     page.total, page.facets = found.total, found.facets
     _budget(deadline)
-    page.hits = _hits(conn, used, filters, sq)
+    page.hits = _hits(conn, used, filters, sq, any_word=page.fallback_or)
     if found.total < SUGGEST_BELOW and time.monotonic() < deadline:
 
         def count(corrected: str) -> int | None:
@@ -226,35 +222,31 @@ def _hits(
     compiled: Compiled,
     filters: list[sa.ColumnElement[bool]],
     sq: SearchQuery,
+    any_word: bool,
 ) -> list[SearchHit]:
     d = documents.c
-    if sq.sort == "date":
-        score: sa.ColumnElement[Any] = sa.literal(0.0)
+    if sq.sort == "date" or not compiled.rank:
         dates = d[sq.date_field]
-        order = [dates.desc().nulls_last(), d.link_id]
-    elif compiled.rank:
-        weights = sa.cast(sa.literal(WEIGHTS, ARRAY(REAL)), ARRAY(REAL))
-        score = sa.func.ts_rank_cd(weights, d.tsv, tsquery(compiled.rank), NORMALISATION)
-        order = [score.desc(), d.link_id]
-    else:
-        score = sa.literal(0.0)
-        order = [d.link_id]
-    top = (
-        sa.select(
-            d.link_id,
-            score.label("score"),
-            sa.func.row_number().over(order_by=order).label("place"),
+        order = [dates.desc().nulls_last(), d.link_id] if sq.sort == "date" else [d.link_id]
+        top = (
+            sa.select(
+                d.link_id,
+                sa.literal(0.0).label("score"),
+                sa.func.row_number().over(order_by=order).label("place"),
+            )
+            .where(compiled.where, *filters)
+            .order_by(*order)
+            .limit(sq.per_page)
+            .offset((sq.page - 1) * sq.per_page)
+            .subquery("top")
         )
-        .where(compiled.where, *filters)
-        .order_by(*order)
-        .limit(sq.per_page)
-        .offset((sq.page - 1) * sq.per_page)
-        .subquery("top")
-    )
+    else:
+        ranking = candidates(conn, compiled, filters, sq.page * sq.per_page, any_word)
+        top = ranked_page(ranking, compiled, sq.page, sq.per_page)
     headline: sa.ColumnElement[Any] = sa.null()
     if compiled.highlight and sq.snippet_fragments:
         headline = sa.func.ts_headline(
-            sa.literal_column("'english'::regconfig"),
+            sa.literal_column(f"'{TEXT_CONFIG}'::regconfig"),
             sa.func.translate(_window(compiled.anchors, sq.snippet_chars), "<./", LT + DOT + SLASH),
             tsquery(compiled.highlight),
             headline_options(sq.snippet_fragments, sq.snippet_chars),

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from index import _syntax as syn
 from index.postgres._query import quote
-from index.postgres._tables import MARK_END, MARK_START
+from index.postgres._tables import MARK_END, MARK_START, TEXT_CONFIG
 
 MAX_WORDS_TO_FIX = 4
 MAX_DISTANCE = 2
@@ -29,8 +29,8 @@ _CANDIDATES = sa.text(
     "WHERE lexeme >= :low AND (CAST(:high AS text) IS NULL OR lexeme < :high) "
     "AND length(lexeme) BETWEEN :shortest AND :longest"
 )
-_SURFACE = sa.text(
-    "SELECT ts_headline('english'::regconfig, "
+_SURFACE = sa.text(  # TEXT_CONFIG is a constant of ours
+    f"SELECT ts_headline('{TEXT_CONFIG}'::regconfig, "  # noqa: S608
     "translate(left(title || ' ' || body, :chars), '<', ' '), CAST(:q AS tsquery), :options) "
     "FROM search_documents WHERE tsv @@ CAST(:q AS tsquery) LIMIT 1"
 )

@@ -21,20 +21,56 @@ from index._types import IndexRecord
 # Changing them takes a new migration that brings a database from the last shape to this one.
 metadata = sa.MetaData()
 
+
+def _vector(config: str, field: str, weight: str) -> str:
+    return f"setweight(to_tsvector('{config}'::regconfig, {field}), '{weight}')"
+
+
 # "<" becomes a space: PostgreSQL's parser would take "<b>" or "<img src=x>" in an article's
 # text for markup and skip the words in it, which the Whoosh backend indexes. The note comes
 # before the body so its word positions stay clear of PostgreSQL's cap (16,383), which a long
 # body reaches: phrases in notes always match.
 # Each field's code words (index/_codewords.py: identifiers' parts and joined forms, which
 # PostgreSQL's parser does not make) follow it with the same weight (0014).
-TSV = (
-    "setweight(to_tsvector('english'::regconfig, translate(title, '<', ' ')), 'A') || "
-    "setweight(to_tsvector('english'::regconfig, coalesce(title_code, '')), 'A') || "
-    "setweight(to_tsvector('english'::regconfig, translate(coalesce(note, ''), '<', ' ')), 'C')"
-    " || setweight(to_tsvector('english'::regconfig, coalesce(note_code, '')), 'C') || "
-    "setweight(to_tsvector('english'::regconfig, translate(body, '<', ' ')), 'B') || "
-    "setweight(to_tsvector('english'::regconfig, coalesce(body_code, '')), 'B')"
+# linkvault_english (migration 0015): the english configuration without a stop list and
+# without the whole of a hyphenated word (its parts only, a position each, as Whoosh cuts
+# it), so phrases of stop words and phrases that end at a hyphen line up. Queries drop stop
+# words from plain words themselves (index/postgres/_query.py), with Whoosh's list.
+TEXT_CONFIG = "linkvault_english"
+TEXT_CONFIG_DDL = (
+    "CREATE TEXT SEARCH DICTIONARY linkvault_english_stem "
+    "(TEMPLATE = snowball, Language = english)",
+    "CREATE TEXT SEARCH CONFIGURATION linkvault_english (COPY = english)",
+    "ALTER TEXT SEARCH CONFIGURATION linkvault_english "
+    "ALTER MAPPING FOR asciiword, word, hword_asciipart, hword_part WITH linkvault_english_stem",
+    "ALTER TEXT SEARCH CONFIGURATION linkvault_english "
+    "DROP MAPPING FOR asciihword, hword, numhword",
 )
+TSV = " || ".join(
+    _vector(TEXT_CONFIG, field, weight)
+    for field, weight in (
+        ("translate(title, '<', ' ')", "A"),
+        ("coalesce(title_code, '')", "A"),
+        ("translate(coalesce(note, ''), '<', ' ')", "C"),
+        ("coalesce(note_code, '')", "C"),
+        ("translate(body, '<', ' ')", "B"),
+        ("coalesce(body_code, '')", "B"),
+    )
+)
+# What the first phase of ranking reads (index/postgres/_search.py): the title, the note and
+# the lead of the text, weighted as in TSV; small, so it stays in the row (STORAGE MAIN,
+# 0015) and ranking thousands of matches reads no TOAST.
+LEAD_CHARS = 600
+RANK_TSV = " || ".join(
+    _vector(TEXT_CONFIG, field, weight)
+    for field, weight in (
+        ("translate(title, '<', ' ')", "A"),
+        ("coalesce(title_code, '')", "A"),
+        ("translate(coalesce(note, ''), '<', ' ')", "C"),
+        (f"translate(left(body, {LEAD_CHARS}), '<', ' ')", "B"),
+    )
+)
+STORAGE_DDL = ("ALTER TABLE search_documents ALTER COLUMN rank_tsv SET STORAGE MAIN",)
 # `section:` searches the words of the section name: lowercased, neither stemmed nor stopped.
 SECTION_WORDS = "to_tsvector('simple'::regconfig, coalesce(section, ''))"
 
@@ -63,6 +99,7 @@ documents = sa.Table(
     sa.Column("note_code", sa.Text),
     sa.Column("body_code", sa.Text),
     sa.Column("tsv", postgresql.TSVECTOR, sa.Computed(TSV, persisted=True)),
+    sa.Column("rank_tsv", postgresql.TSVECTOR, sa.Computed(RANK_TSV, persisted=True)),
     sa.Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
     sa.Index("ix_search_documents_tag_keys", "tag_keys", postgresql_using="gin"),
     sa.Index("ix_search_documents_section_words", sa.text(SECTION_WORDS), postgresql_using="gin"),
@@ -89,7 +126,8 @@ def search_tables(links: sa.MetaData) -> list[sa.Table]:
 
 
 def search_tables_ddl() -> list[str]:
-    """The CREATE statements of the search tables, as PostgreSQL would be sent them."""
+    """The statements that make the search tables, as PostgreSQL would be sent them: the
+    text search configuration, the tables and their indexes, the storage of rank_tsv."""
     links = sa.MetaData()
     sa.Table("links", links, sa.Column("id", sa.Integer, primary_key=True))
     statements: list[sa.schema.ExecutableDDLElement] = []
@@ -97,15 +135,15 @@ def search_tables_ddl() -> list[str]:
         statements.append(sa.schema.CreateTable(table))
         statements.extend(sa.schema.CreateIndex(i) for i in sorted(table.indexes, key=_name))
     dialect = postgresql.dialect()
-    return [str(statement.compile(dialect=dialect)).strip() for statement in statements]
+    tables = [str(statement.compile(dialect=dialect)).strip() for statement in statements]
+    return [*TEXT_CONFIG_DDL, *tables, *STORAGE_DDL]
 
 
 def _name(index: sa.Index) -> str:
     return str(index.name)
 
 
-# Text search configurations: article words are stemmed English; section names are labels.
-TEXT_CONFIG = "english"
+# Section names are labels: lowercased, neither stemmed nor stopped.
 LABEL_CONFIG = "simple"
 
 # As the Whoosh index: the database keeps the whole text, the index its first million

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from whoosh import analysis, formats
-from whoosh.analysis.filters import STOP_WORDS
 from whoosh.lang.porter import stem
 from whoosh.system import pack_uint
 
 from index._codewords import is_plain, slots, whole
+from index._stopwords import MIN_WORD_CHARS, STOP_WORDS, is_searched
 from index._syntax import WORD
 
 # Whoosh's default word pattern without "*" (asterisks in archived text, "**bold**", are not
@@ -27,7 +27,6 @@ from index._syntax import WORD
 TOKEN_PATTERN = WORD
 # Section names are labels: Whoosh's pattern without "*", as before code words.
 LABEL_PATTERN = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)
-MIN_WORD_CHARS = 2
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -39,10 +38,6 @@ def cached_stem(word: str) -> str:
 class _StemFilter(analysis.StemFilter):
     def clear(self) -> None:
         self._stem = cached_stem
-
-
-def _kept(text: str) -> bool:
-    return len(text) >= MIN_WORD_CHARS and text not in STOP_WORDS
 
 
 class CodeWordFilter(analysis.Filter):
@@ -63,7 +58,7 @@ class CodeWordFilter(analysis.Filter):
             base = t.startchar if t.chars else 0
             first_pos = t.pos if t.positions else 0
             for slot in units:
-                kept = [unit for unit in slot if _kept(unit[0])]
+                kept = [unit for unit in slot if is_searched(unit[0])]
                 if not kept:
                     if not t.removestops:
                         for text, _start, _end in slot:
@@ -130,7 +125,7 @@ def _add_slots(
 ) -> int:
     """index_terms() for an identifier: its slots, as CodeWordFilter positions them."""
     for slot in slots(raw):
-        kept = [unit for unit in slot if _kept(unit[0])]
+        kept = [unit for unit in slot if is_searched(unit[0])]
         if not kept:
             continue
         pos = index if pos < 0 else pos + 1

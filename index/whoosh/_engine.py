@@ -8,9 +8,10 @@ facets for free. A word far more common than the documents still in the running 
 looked up for those documents (blocks that cannot hold them are not decoded).
 
 Scores are Whoosh's BM25F (with the per-field B of _schema.weighting()), summed over the
-matching terms and fields exactly as Whoosh's And/Or matchers sum them;
-tests/index/test_engine.py compares both the matching documents and the scores with Whoosh's
-own search.
+matching terms and fields exactly as Whoosh's And/Or matchers sum them, except that a word
+has one idf in title, text and note (_schema.IDF_FIELDS: BM25F's idf per field made a common
+word rare in the titles); tests/index/test_engine.py compares both the matching documents
+and the scores with Whoosh's own search under that same rule (_schema.weighting()).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
+import weakref
 from typing import Any
 
 from whoosh import query as wq
@@ -25,13 +27,19 @@ from whoosh.reading import TermNotFound
 
 from index.whoosh._parse import MAX_PREFIX_EXPANSIONS
 from index.whoosh._postings import Postings, read_postings
-from index.whoosh._schema import FIELD_B
+from index.whoosh._schema import FIELD_B, IDF_FIELDS, idf
 from index.whoosh._values import SegmentValues
 
 _B, _K1 = 0.75, 1.2  # Whoosh's BM25F defaults (B per field: FIELD_B)
 # Probe a term document by document when it has this many times more postings than there are
 # documents left to check; read it whole otherwise.
 _PROBE_RATIO = 8
+# Word idfs per searcher, kept while it lives (it reads one fixed set of segments; the pool
+# replaces it when the index changes), as Whoosh's Searcher.idf() keeps its own: a word
+# searched again costs no term look-up.
+_searcher_idfs: weakref.WeakKeyDictionary[Any, dict[tuple[str, bytes], float]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class Engine:
@@ -50,6 +58,7 @@ class Engine:
         # (segment, field, term) -> (documents probed, {document: weight} of those with it)
         self._probed: dict[tuple[int, str, bytes], tuple[set[int], dict[int, float]]] = {}
         self._avg_lengths: dict[str, float] = {}
+        self._word_idfs = _searcher_idfs.setdefault(searcher, {})
         self.timed_out = False
 
     # -- matching -------------------------------------------------------------------------
@@ -267,14 +276,26 @@ class Engine:
         key = (fieldname, btext)
         found = self._term_stats.get(key)
         if found is None:
-            text = self.searcher.schema[fieldname].from_bytes(btext)
-            idf = float(self.searcher.idf(fieldname, text))
             avgfl = self._avg_lengths.get(fieldname)
             if avgfl is None:
                 avgfl = self._avg_lengths[fieldname] = (
                     float(self.searcher.avg_field_length(fieldname) or 1) or 1.0
                 )
-            found = self._term_stats[key] = (idf, avgfl)
+            found = self._term_stats[key] = (self._idf(fieldname, btext), avgfl)
+        return found
+
+    def _idf(self, fieldname: str, btext: bytes) -> float:
+        """A word's idf, the same in title, text and note: from its largest document
+        frequency in them (_schema.IDF_FIELDS says why), as _schema.WordIdfBM25F computes
+        it. Term index look-ups, once per word and searcher: no cost per document."""
+        found = self._word_idfs.get((fieldname, btext))
+        if found is None:
+            names = IDF_FIELDS if fieldname in IDF_FIELDS else (fieldname,)
+            segments = range(len(self.leaves))
+            df = max(sum(self._df(i, name, btext) for i in segments) for name in names)
+            found = idf(self.searcher.doc_count_all(), df)
+            for name in names:
+                self._word_idfs[(name, btext)] = found
         return found
 
     def _scoring_terms(self, q: Any, i: int) -> list[tuple[str, bytes]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,18 @@ NOTE_BOOST = 1.5
 # enormously long: a match in a note would weigh next to nothing. Without length
 # normalisation a word in a note weighs about as much as one in an average text.
 FIELD_B = {"note": 0.0}
+# The fields whose words share one idf: how rare a word is among the documents, not within
+# each field. BM25F's idf per field made a word of 355 texts but 4 titles (of 2,000 pages) a
+# rare word in those titles, counted three times over (TITLE_BOOST): a page with that common
+# word in its title outranked a page about two really rare words in its text (issue 14,
+# `modav speedmult player`). The exact count, documents holding the word in any of these
+# fields, would need the posting lists united (a cost per document); the largest of the
+# fields' counts comes from the term index (a cost per word) and is never above it, nor
+# under a third of it (idf at most ln 3 too high). A word of a title or a note is nearly
+# always in the text too, so it is mostly exact: index/README.md, "Relevance". The text's
+# count alone would make a word found only in titles or notes the rarest of all. Scoring
+# only: the index is the same.
+IDF_FIELDS = DEFAULT_FIELDS
 # Joins a document's tag keys in one value; a control character, so never part of a tag.
 TAG_SEPARATOR = "\x1f"
 
@@ -73,10 +86,27 @@ def _tag_analyzer() -> Any:
     return analysis.RegexTokenizer(expression=f"[^{TAG_SEPARATOR}]+")
 
 
+def idf(doc_count: int, df: int) -> float:
+    """Whoosh's idf (whoosh.scoring.WeightingModel.idf) of a word in ``df`` of ``doc_count``
+    documents."""
+    return math.log(doc_count / (df + 1)) + 1
+
+
+class WordIdfBM25F(scoring.BM25F):
+    """Whoosh's BM25F with one idf per word across IDF_FIELDS (their largest df)."""
+
+    def idf(self, searcher: Any, fieldname: str, text: Any) -> float:
+        if fieldname not in IDF_FIELDS:
+            return float(super().idf(searcher, fieldname, text))
+        parent = searcher.get_parent()
+        df = max(parent.doc_frequency(name, text) for name in IDF_FIELDS)
+        return idf(parent.doc_count_all(), df)
+
+
 def weighting() -> scoring.BM25F:
-    """Whoosh's own scoring with linkvault's per-field settings: what _engine.py computes
-    (tests compare the two)."""
-    return scoring.BM25F(**{f"{name}_B": b for name, b in FIELD_B.items()})
+    """Whoosh's own scoring with linkvault's per-field settings and word idf: what
+    _engine.py computes (tests compare the two)."""
+    return WordIdfBM25F(**{f"{name}_B": b for name, b in FIELD_B.items()})
 
 
 @functools.cache

@@ -65,16 +65,18 @@ def test_migration_0002_still_creates_what_it_released() -> None:
 
 
 def _search_table_shape(engine: sa.Engine) -> dict[str, object]:
-    """What Alembic's comparison does not look at: the generated tsvector's expression and
-    every index's definition, as PostgreSQL reports them."""
+    """What Alembic's comparison does not look at: the generated tsvectors' expressions and
+    storage, every index's definition, and the text search configuration's mappings, as
+    PostgreSQL reports them."""
     with engine.connect() as conn:
-        expression = conn.execute(
+        columns = conn.execute(
             sa.text(
-                "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef AS d "
+                "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid), a.attstorage "
+                "FROM pg_attrdef AS d "
                 "JOIN pg_attribute AS a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
-                "WHERE d.adrelid = 'search_documents'::regclass AND a.attname = 'tsv'"
+                "WHERE d.adrelid = 'search_documents'::regclass ORDER BY a.attname"
             )
-        ).scalar_one()
+        ).all()
         indexes = dict(
             conn.execute(
                 sa.text(
@@ -83,7 +85,13 @@ def _search_table_shape(engine: sa.Engine) -> dict[str, object]:
                 )
             ).all()
         )
-    return {"tsv": expression, "indexes": indexes}
+        mappings = conn.execute(
+            sa.text(
+                "SELECT alias, dictionaries::text FROM ts_debug('linkvault_english', "
+                "'Words, words-with-hyphens 2-x 3.5 x@example.org https://a.b/c') ORDER BY 1, 2"
+            )
+        ).all()
+    return {"columns": columns, "indexes": indexes, "mappings": mappings}
 
 
 def test_a_migrated_database_has_the_search_tables_the_declaration_creates(

@@ -1,5 +1,6 @@
 """The set-based engine must match exactly what Whoosh's own matchers match, with the same
-BM25F scores, on an index with several segments and deletions."""
+BM25F scores (one idf per word: _schema.weighting()), on an index with several segments and
+deletions."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from whoosh import query as wq
 
-from index import SearchIndex
+from index import SearchIndex, SearchQuery
 from index.whoosh._engine import Engine
 from index.whoosh._parse import clean, parse
 from index.whoosh._schema import weighting
@@ -115,3 +116,30 @@ def test_engine_matches_whoosh(populated: SearchIndex, text: str) -> None:
         if "NOT" not in text:
             for score, docnum in top:
                 assert score == pytest.approx(expected[docnum], rel=1e-9), docnum
+
+
+def test_a_common_word_in_a_title_does_not_count_as_rare(index: SearchIndex) -> None:
+    """Issue 14 (`modav speedmult player`): `player` is in most texts but one title. With an
+    idf per field it counted as a rare word in that title (three times over, the title
+    boost) and the page naming it there beat the page about the two rare words. One idf per
+    word: the page naming the rare words three times comes first."""
+    rng = random.Random(14)
+    filler = VOCAB * 6
+
+    def body(*words: str) -> str:
+        return " ".join(rng.sample(filler, 50) + list(words))
+
+    background = [
+        # `player` in 20 of 30 texts, in no title.
+        record(i, title=" ".join(rng.sample(VOCAB, 3)), text=body("player") if i % 3 else body())
+        for i in range(1, 31)
+    ]
+    about_rare_words = record(
+        100, title="Engine notes", text=body(*["modav", "speedmult"] * 3, "player")
+    )
+    player_in_title = record(
+        101, title="Player statistics", text=body("modav", "speedmult", "player")
+    )
+    add_all(index, [*background, about_rare_words, player_in_title])
+    page = index.search(SearchQuery("modav speedmult player"))
+    assert [hit.id for hit in page.hits] == [100, 101]
