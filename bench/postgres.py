@@ -44,12 +44,15 @@ def _free_port() -> int:
 class PostgresServer:
     """One throwaway cluster; ``database()`` gives each test an empty database of its own."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, shared_buffers: str = "128MB") -> None:
+        """``shared_buffers``: PostgreSQL's page cache; its default (128MB) suits the tests,
+        the search bench gives it what a server holding its archive would have."""
         found = find_binaries()
         if found is None:
             raise RuntimeError(HOW_TO_ENABLE)
         self.initdb, self.pg_ctl = found
         self.folder = folder
+        self.shared_buffers = shared_buffers
         self.data = folder / "pgdata"
         self.port = _free_port()
         # PostgreSQL refuses to run as root: as root, run it as the package's own user.
@@ -73,7 +76,7 @@ class PostgresServer:
             f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
             # Durability is not what these tests are about; speed is welcome.
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=200"
+            f"-c max_connections=200 -c shared_buffers={self.shared_buffers}"
         )
         log = self.folder / "postgres.log"
         self._run(self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(log), "-w", "start")

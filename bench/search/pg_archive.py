@@ -53,7 +53,8 @@ def postgres_databases(root: Path, url: str | None) -> Iterator[Callable[[str], 
         # As root the server runs as the postgres user, who must pass through ROOT to reach
         # its folder: a temporary ROOT (no --keep) is made 0700.
         root.chmod(root.stat().st_mode | 0o111)
-        server = PostgresServer(folder)
+        # A page cache that holds the search tables' rows, as a server for the archive would.
+        server = PostgresServer(folder, shared_buffers="2GB")
         user = _register_user(folder)
         if server.attach():
             print(f"PostgreSQL: the cluster in {folder} (running already)", flush=True)

@@ -101,6 +101,7 @@ documents = sa.Table(
     sa.Column("tsv", postgresql.TSVECTOR, sa.Computed(TSV, persisted=True)),
     sa.Column("rank_tsv", postgresql.TSVECTOR, sa.Computed(RANK_TSV, persisted=True)),
     sa.Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
+    sa.Index("ix_search_documents_rank_tsv", "rank_tsv", postgresql_using="gin"),
     sa.Index("ix_search_documents_tag_keys", "tag_keys", postgresql_using="gin"),
     sa.Index("ix_search_documents_section_words", sa.text(SECTION_WORDS), postgresql_using="gin"),
     sa.Index("ix_search_documents_section", "section"),
