@@ -82,8 +82,25 @@ class PostgresServer:
         self._run(self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(log), "-w", "start")
         return self
 
-    def stop(self) -> None:
-        self._run(self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop")
+    def attach(self) -> bool:
+        """Whether the folder's cluster is running already (started by another process:
+        two `python -m bench.search --keep DIR` at once); if so, this object now speaks to it."""
+        try:
+            lines = (self.data / "postmaster.pid").read_text().splitlines()
+        except OSError:
+            return False
+        status = subprocess.run(
+            [*self._as, self.pg_ctl, "-D", str(self.data), "status"], capture_output=True
+        )
+        if status.returncode != 0 or len(lines) < 4:
+            return False
+        self.port = int(lines[3])  # postmaster.pid: pid, data folder, start time, port, ...
+        return True
+
+    def stop(self, mode: str = "immediate") -> None:
+        """Stops the server: "immediate" (throwaway clusters), or "fast" (a kept cluster: a
+        checkpoint first, so its next start needs no recovery)."""
+        self._run(self.pg_ctl, "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"

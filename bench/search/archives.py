@@ -1,108 +1,55 @@
 """The archives the search bench measures: generated articles bulk-inserted into the real
-SQLite database, indexed by Whoosh and FTS5, and the same archive in PostgreSQL; built once
-and reused from --keep when they still hold the same corpus."""
+SQLite database and indexed by Whoosh and FTS5 (the backends asked for), and the same
+archive in PostgreSQL (bench/search/pg_archive.py); built once and reused from --keep when
+they still hold the same corpus."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from app.services import Vault, rebuild_index, records
 from app.settings import Settings
 from archiver import make_engine
-from archiver.models import Link, LinkStatus, Snapshot
+from archiver.models import Link, Snapshot
 from archiver.schema import migrate
-from archiver.urls import normalize_url
 from bench._corpus import Corpus
-from bench.postgres import PostgresServer
+from bench.search.pg_archive import postgres_archive
+from bench.search.rows import Row, archive_rows
 from bench.search_index import build_fts5
 from index import IndexUnavailable
-from index.postgres import PostgresSearch
 
 INSERT_BATCH = 1_000
+BACKENDS = ("whoosh", "postgres", "fts5")
+# What the SQLite archive is for: PostgreSQL alone needs none.
+LOCAL_BACKENDS = frozenset({"whoosh", "fts5"})
 
 
 # -- the archive ------------------------------------------------------------------------------
 
 
-def insert_archive(vault: Vault, corpus: Corpus, docs: int) -> None:
+def insert_archive(engine: Engine, corpus: Corpus, docs: int) -> None:
     """Links and their snapshots, as `linkvault archive` would leave them, in bulk."""
-    engine = vault.store.engine
-    links: list[dict[str, Any]] = []
-    snapshots: list[dict[str, Any]] = []
+    links: list[Row] = []
+    snapshots: list[Row] = []
 
     def flush() -> None:
-        # links.snapshot_id and snapshots.link_id point at each other: links first,
-        # without their snapshot, which is set once every snapshot is in.
         with engine.begin() as conn:
             conn.execute(insert(Link), links)
             conn.execute(insert(Snapshot), snapshots)
         links.clear()
         snapshots.clear()
 
-    for record in corpus.records(docs):
-        # The record's own URL has a different host than its domain field: use the domain,
-        # so the service's domain (taken from the URL) and FTS5's agree.
-        url = f"https://{record.domain}/a/{record.id}"
-        when = record.archived_at
-        links.append(
-            {
-                "id": record.id,
-                "url": url,
-                "normalized_url": normalize_url(url),
-                "title": record.title,
-                "section": record.section,
-                "tags": [],
-                "source": "bench/search.py",
-                "source_line": record.id,
-                "position": record.id,
-                "status": LinkStatus.OK.value,
-                "error": None,
-                "http_status": 200,
-                "failure_count": 0,
-                "created_at": when,
-                "checked_at": when,
-                "archived_at": when,
-                "dead_since": None,
-                "snapshot_id": None,
-                "needs_index": True,
-            }
-        )
-        body = record.text.encode()
-        snapshots.append(
-            {
-                "id": record.id,
-                "link_id": record.id,
-                "fetched_at": when,
-                "http_status": 200,
-                "final_url": url,
-                "content_type": "text/html; charset=utf-8",
-                "content_hash": hashlib.sha256(body).hexdigest(),
-                "etag": None,
-                "last_modified": None,
-                "size": len(body),
-                "kind": "html",
-                "title": record.title,
-                "author": None,
-                "published": None,
-                "sitename": None,
-                "description": None,
-                "language": "en",
-                "text": record.text,
-                "raw": b"",  # the fetched body is not what is measured here
-                "headers": {},
-            }
-        )
+    for link, snapshot in archive_rows(corpus, docs):
+        links.append(link)
+        snapshots.append(snapshot)
         if len(links) >= INSERT_BATCH:
             flush()
     if links:
@@ -118,7 +65,9 @@ class Archive:
     settings: Settings
     fts5: Path
     meta: dict[str, Any]
-    # The same archive in PostgreSQL, searched by the PostgreSQL backend (None: skipped).
+    # The backends measured, among BACKENDS.
+    backends: frozenset[str] = field(default_factory=lambda: frozenset(BACKENDS))
+    # The same archive in PostgreSQL, searched by the PostgreSQL backend (None: not measured).
     postgres: Settings | None = None
 
     @property
@@ -129,54 +78,78 @@ class Archive:
         (self.folder / "meta.json").write_text(json.dumps(self.meta, indent=2) + "\n")
 
 
-def archive_for(root: Path, docs: int, seed: int, rebuild: bool) -> Archive:
+def archive_for(
+    root: Path, docs: int, seed: int, rebuild: bool, backends: frozenset[str]
+) -> Archive:
+    """The SQLite archive with the Whoosh index and FTS5 table ``backends`` ask for (none
+    when they ask for PostgreSQL alone: the folder then only holds meta.json)."""
     folder = root / f"search-{docs}-seed{seed}"
     settings = Settings(data_dir=folder / "data")  # type: ignore[call-arg]
-    archive = Archive(folder, docs, settings, folder / "fts5.sqlite", {})
+    archive = Archive(folder, docs, settings, folder / "fts5.sqlite", {}, backends)
     meta_path = folder / "meta.json"
-    if meta_path.exists() and not rebuild:
+    if meta_path.exists():
         archive.meta = json.loads(meta_path.read_text())
-        if check_archive(archive, seed):
-            print(f"reusing the archive in {folder} (built {archive.meta['built']})")
-            return archive
+    if not backends & LOCAL_BACKENDS:
+        folder.mkdir(parents=True, exist_ok=True)
+        return archive
+    kept_sqlite = archive.meta.get("database_s") is not None and not rebuild
+    if kept_sqlite and check_archive(archive, seed):
+        print(f"reusing the archive in {folder} (built {archive.meta['built']})")
+        return archive
+    # The PostgreSQL figures stay: its database is kept (or not) on its own.
+    kept = {k: v for k, v in archive.meta.items() if k.startswith("postgres")}
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
+    archive.meta = kept
+    archive.save_meta()
     print(f"building an archive of {docs:,} documents in {folder} ...", flush=True)
-    vault = Vault(settings)
+    vault = Vault(settings)  # makes the data folder and the schema
     try:
         started = time.perf_counter()
-        insert_archive(vault, Corpus(seed), docs)
-        db_s = time.perf_counter() - started
-        print(f"  database: {db_s:7.1f} s (generation and bulk inserts)", flush=True)
-        started = time.perf_counter()
-        indexed = rebuild_index(vault.store, vault.index)
-        index_s = time.perf_counter() - started
-        print(f"  whoosh:   {index_s:7.1f} s (rebuild_index)", flush=True)
-        started = time.perf_counter()
-        _, fts_count = build_fts5(archive.fts5, records(vault.store))
-        fts_s = time.perf_counter() - started
-        print(f"  fts5:     {fts_s:7.1f} s (build_fts5 over the same records)", flush=True)
+        insert_archive(vault.store.engine, Corpus(seed), docs)
     finally:
         vault.close()
-    if not indexed == fts_count == docs:
-        raise SystemExit(f"built {indexed} Whoosh and {fts_count} FTS5 documents, not {docs}")
+    db_s = time.perf_counter() - started
+    print(f"  database: {db_s:7.1f} s (generation and bulk inserts)", flush=True)
     archive.meta = {
         "docs": docs,
         "seed": seed,
         "built": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "database_s": round(db_s, 1),
-        "whoosh_s": round(index_s, 1),
-        "fts5_s": round(fts_s, 1),
+        **kept,
     }
-    meta_path.write_text(json.dumps(archive.meta, indent=2) + "\n")
+    build_indexes(archive)
     return archive
 
 
+def build_indexes(archive: Archive, whoosh: bool = True, fts5: bool = True) -> None:
+    """The Whoosh index and the FTS5 table the archive's backends ask for, from its database."""
+    vault = Vault(archive.settings)
+    try:
+        if whoosh and "whoosh" in archive.backends:
+            started = time.perf_counter()
+            indexed = rebuild_index(vault.store, vault.index)
+            archive.meta["whoosh_s"] = round(time.perf_counter() - started, 1)
+            print(f"  whoosh:   {archive.meta['whoosh_s']:7.1f} s (rebuild_index)", flush=True)
+            if indexed != archive.docs:
+                raise SystemExit(f"built {indexed} Whoosh documents, not {archive.docs}")
+        if fts5 and "fts5" in archive.backends:
+            archive.fts5.unlink(missing_ok=True)
+            seconds, count = build_fts5(archive.fts5, records(vault.store))
+            archive.meta["fts5_s"] = round(seconds, 1)
+            print(f"  fts5:     {seconds:7.1f} s (build_fts5 over the same records)", flush=True)
+            if count != archive.docs:
+                raise SystemExit(f"built {count} FTS5 documents, not {archive.docs}")
+    finally:
+        vault.close()
+    archive.save_meta()
+
+
 def check_archive(archive: Archive, seed: int) -> bool:
-    """A kept archive is reused only if the database, the index and FTS5 all hold every
-    document and the corpus generator still writes the same first article; an index the
-    current index/ cannot read is rebuilt from the database."""
+    """A kept archive is reused only if its database holds every document and the corpus
+    generator still writes the same first article; a Whoosh index or FTS5 table that is
+    missing, incomplete or unreadable by the current index/ is built again from it."""
     first = next(Corpus(seed).records(1))
     engine = make_engine(archive.settings.resolved_database_url)
     try:
@@ -188,7 +161,7 @@ def check_archive(archive: Archive, seed: int) -> bool:
         with vault.store.engine.connect() as conn:
             stored = conn.execute(select(func.count()).select_from(Link)).scalar_one()
             text = conn.execute(select(Snapshot.text).where(Snapshot.id == 1)).scalar()
-        if stored != archive.docs or text != first.text or not archive.fts5.exists():
+        if stored != archive.docs or text != first.text:
             print(f"the kept archive in {archive.folder} is stale; rebuilding it", flush=True)
             return False
         try:
@@ -196,106 +169,31 @@ def check_archive(archive: Archive, seed: int) -> bool:
         except IndexUnavailable as exc:
             print(f"the kept index cannot be read ({exc}); rebuilding it", flush=True)
             indexed = -1
-        if indexed != archive.docs:
-            started = time.perf_counter()
-            rebuild_index(vault.store, vault.index)
-            archive.meta["whoosh_s"] = round(time.perf_counter() - started, 1)
-            archive.save_meta()
-        return True
     finally:
         vault.close()
+    whoosh = indexed != archive.docs
+    fts5 = not archive.fts5.exists()
+    if whoosh or fts5:
+        build_indexes(archive, whoosh=whoosh, fts5=fts5)
+    return True
 
 
-# -- PostgreSQL ------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def postgres_databases(root: Path, url: str | None) -> Iterator[Callable[[str], str]]:
-    """Yields database(name) -> the SQLAlchemy URL of database ``name``, created if missing:
-    on the server of ``url``, or on a cluster of the bench's own in ROOT/postgres."""
-    server = None
-    if url is None:
-        folder = (root / "postgres").resolve()
-        folder.mkdir(exist_ok=True)
-        # As root the server runs as the postgres user, who must pass through ROOT to reach
-        # its folder: a temporary ROOT (no --keep) is made 0700.
-        root.chmod(root.stat().st_mode | 0o111)
-        # A page cache that holds the search tables' rows, as a server for the archive would.
-        server = PostgresServer(folder, shared_buffers="2GB").start()
-        url = server.url()
-        print(f"PostgreSQL: a cluster of the bench's own in {root / 'postgres'}", flush=True)
-    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-
-    def database(name: str) -> str:
-        with admin.connect() as conn:
-            exists = conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-            ).scalar()
-            if not exists:
-                # An identifier cannot be a bound parameter; the name is the bench's own.
-                quoted = conn.dialect.identifier_preparer.quote(name)
-                conn.execute(text(f"CREATE DATABASE {quoted} TEMPLATE template0 ENCODING 'UTF8'"))
-        return admin.url.set(database=name).render_as_string(hide_password=False)
-
-    try:
-        yield database
-    finally:
-        admin.dispose()
-        if server is not None:
-            server.stop()
-
-
-def postgres_archive(archive: Archive, seed: int, url: str, rebuild: bool) -> None:
-    """The archive's links and snapshots in the PostgreSQL database ``url``, indexed by the
-    PostgreSQL backend; reused when it holds every document of the same corpus already."""
+def with_postgres(archive: Archive, seed: int, url: str, rebuild: bool) -> None:
+    """The archive's links and snapshots in the PostgreSQL database ``url`` too, indexed by
+    the PostgreSQL backend, built or reused (bench/search/pg_archive.py)."""
     settings = archive.settings.model_copy(
         update={"database_url": url, "search_backend": "postgres"}
     )
     archive.postgres = settings
-    engine = make_engine(url)
-    try:
-        migrate(engine)  # a database kept by an older linkvault
-    finally:
-        engine.dispose()
-    vault = Vault(settings)
-    try:
-        engine = vault.store.engine
-        with engine.connect() as conn:
-            links = conn.execute(select(func.count()).select_from(Link)).scalar_one()
-            first = conn.execute(select(Snapshot.text).where(Snapshot.id == 1)).scalar()
-        same = links == archive.docs and first == next(Corpus(seed).records(1)).text
-        if same and not rebuild and vault.index.doc_count() == archive.docs:
-            print(f"reusing the PostgreSQL archive {engine.url.database}", flush=True)
-            return
-        print(f"building the PostgreSQL archive {engine.url.database} ...", flush=True)
-        with engine.begin() as conn:
-            conn.execute(text("TRUNCATE links, runs CASCADE"))
-        started = time.perf_counter()
-        insert_archive(vault, Corpus(seed), archive.docs)
-        archive.meta["postgres_database_s"] = round(time.perf_counter() - started, 1)
-        print(f"  database: {archive.meta['postgres_database_s']:7.1f} s", flush=True)
-        started = time.perf_counter()
-        indexed = rebuild_index(vault.store, vault.index)
-        archive.meta["postgres_s"] = round(time.perf_counter() - started, 1)
-        print(f"  postgres: {archive.meta['postgres_s']:7.1f} s (rebuild_index)", flush=True)
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))  # as autovacuum would, soon after
-        if indexed != archive.docs:
-            raise SystemExit(f"built {indexed} PostgreSQL documents, not {archive.docs}")
-        archive.save_meta()
-    finally:
-        vault.close()
-
-
-def postgres_mb(engine: Engine) -> tuple[float, float]:
-    """(the search tables, the whole database) in MB."""
-    with engine.connect() as conn:
-        search = PostgresSearch(engine).size_bytes()
-        whole = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
-    return search / 1e6, whole / 1e6
+    archive.meta.setdefault("docs", archive.docs)
+    archive.meta.setdefault("seed", seed)
+    postgres_archive(settings, archive.docs, seed, rebuild, archive.meta, archive.save_meta)
+    archive.save_meta()
 
 
 def folder_mb(path: Path) -> float:
+    if not path.exists():
+        return 0.0
     if path.is_file():
         return path.stat().st_size / 1e6
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6

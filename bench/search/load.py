@@ -17,7 +17,7 @@ from bench._common import LoadResult, Server, p50, run_wrk, time_queries
 from bench.search.archives import Archive
 from bench.search.servers import fts5_server, linkvault_server
 from bench.search_index import fts5_searcher
-from index import SearchIndex, SearchQuery
+from index import SearchIndex, SearchPage, SearchQuery
 from index.postgres import PostgresSearch
 
 WORDS = (1, 2, 3)
@@ -28,14 +28,16 @@ WORDS = (1, 2, 3)
 
 @dataclass
 class InProcess:
+    """One query length's timings (ms) per backend measured; None: not measured."""
+
     words: int
-    whoosh: list[float]
-    fts5: list[float]
-    fts5_counts: list[float]
-    median_total: float
-    fallback_or: int
-    timed_out: int
-    fts5_empty: int
+    whoosh: list[float] | None = None
+    fts5: list[float] | None = None
+    fts5_counts: list[float] | None = None
+    median_total: float = 0.0
+    fallback_or: int = 0
+    timed_out: int = 0
+    fts5_empty: int = 0
     postgres: list[float] | None = None
     pg_median_total: float = 0.0
     pg_fallback_or: int = 0
@@ -43,43 +45,46 @@ class InProcess:
 
 
 def in_process(archive: Archive, queries: dict[int, list[str]]) -> list[InProcess]:
+    backends = archive.backends
     # The service's own settings: SearchIndex with its default time limit.
-    idx = SearchIndex(archive.index_dir)
-    fts = fts5_searcher(archive.fts5, with_counts=False)
-    fts_counts = fts5_searcher(archive.fts5, with_counts=True)
+    idx = SearchIndex(archive.index_dir) if "whoosh" in backends else None
+    fts = fts5_searcher(archive.fts5, with_counts=False) if "fts5" in backends else None
+    fts_counts = fts5_searcher(archive.fts5, with_counts=True) if "fts5" in backends else None
     engine = make_engine(archive.postgres.resolved_database_url) if archive.postgres else None
     pg = PostgresSearch(engine) if engine is not None else None
 
-    def whoosh(q: str) -> object:
+    def whoosh(q: str) -> SearchPage:
+        assert idx is not None
         return idx.search(SearchQuery(q, per_page=10))
 
-    def postgres(q: str) -> object:
+    def postgres(q: str) -> SearchPage:
         assert pg is not None
         return pg.search(SearchQuery(q, per_page=10))
 
     rows = []
     try:
         for words in WORDS:
-            pages = [idx.search(SearchQuery(q, per_page=10)) for q in queries[words]]
-            row = InProcess(
-                words,
-                whoosh=time_queries(whoosh, queries[words]),
-                fts5=time_queries(fts, queries[words]),
-                fts5_counts=time_queries(fts_counts, queries[words]),
-                median_total=statistics.median(p.total for p in pages),
-                fallback_or=sum(p.fallback_or for p in pages),
-                timed_out=sum(p.timed_out for p in pages),
-                fts5_empty=sum(not fts(q) for q in queries[words]),
-            )
+            row = InProcess(words)
+            if idx is not None:
+                pages = [whoosh(q) for q in queries[words]]
+                row.whoosh = time_queries(whoosh, queries[words])
+                row.median_total = statistics.median(p.total for p in pages)
+                row.fallback_or = sum(p.fallback_or for p in pages)
+                row.timed_out = sum(p.timed_out for p in pages)
+            if fts is not None and fts_counts is not None:
+                row.fts5 = time_queries(fts, queries[words])
+                row.fts5_counts = time_queries(fts_counts, queries[words])
+                row.fts5_empty = sum(not fts(q) for q in queries[words])
             if pg is not None:
-                pg_pages = [pg.search(SearchQuery(q, per_page=10)) for q in queries[words]]
+                pg_pages = [postgres(q) for q in queries[words]]
                 row.postgres = time_queries(postgres, queries[words])
                 row.pg_median_total = statistics.median(p.total for p in pg_pages)
                 row.pg_fallback_or = sum(p.fallback_or for p in pg_pages)
                 row.pg_timed_out = sum(p.timed_out for p in pg_pages)
             rows.append(row)
     finally:
-        idx.close()
+        if idx is not None:
+            idx.close()
         if engine is not None:
             engine.dispose()
     return rows
@@ -116,10 +121,13 @@ def over_http(
     results = []
     web = args.web_workers
     with contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(linkvault_server(archive, work, "whoosh", web))]
+        servers = []
+        if "whoosh" in archive.backends:
+            servers.append(stack.enter_context(linkvault_server(archive, work, "whoosh", web)))
         if archive.postgres is not None:
             servers.append(stack.enter_context(linkvault_server(archive, work, "postgres", web)))
-        servers.append(stack.enter_context(fts5_server(archive, work)))
+        if "fts5" in archive.backends:
+            servers.append(stack.enter_context(fts5_server(archive, work)))
         for server in servers:  # warm-up
             errors, empty, _ = one_client(server, every)
             print(

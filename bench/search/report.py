@@ -9,9 +9,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from archiver import make_engine
 from bench._common import LoadResult, p50, percentiles
-from bench.search.archives import Archive, folder_mb, postgres_mb
+from bench.search.archives import LOCAL_BACKENDS, Archive, folder_mb
 from bench.search.load import InProcess
 
 TARGET_P50_MS = 20.0
@@ -26,25 +25,22 @@ def report(
     args: argparse.Namespace,
 ) -> None:
     docs = archive.docs
-    data = archive.settings.data_dir
+    meta = archive.meta
     print(f"\n== {docs:,} documents ==")
-    print(
-        f"archive: database {folder_mb(data / 'linkvault.db'):.0f} MB, Whoosh index "
-        f"{folder_mb(archive.index_dir):.0f} MB, FTS5 {folder_mb(archive.fts5):.0f} MB; "
-        f"built in {archive.meta.get('database_s', '?')} s (database), "
-        f"{archive.meta.get('whoosh_s', '?')} s (Whoosh), {archive.meta.get('fts5_s', '?')} s "
-        f"(FTS5)"
-    )
-    if archive.postgres is not None:
-        engine = make_engine(archive.postgres.resolved_database_url)
-        try:
-            search_mb, whole_mb = postgres_mb(engine)
-        finally:
-            engine.dispose()
+    if archive.backends & LOCAL_BACKENDS:
+        data = archive.settings.data_dir
         print(
-            f"PostgreSQL: database {whole_mb:.0f} MB, of which search tables {search_mb:.0f} MB;"
-            f" built in {archive.meta.get('postgres_database_s', '?')} s (database), "
-            f"{archive.meta.get('postgres_s', '?')} s (rebuild_index)"
+            f"archive: database {folder_mb(data / 'linkvault.db'):.0f} MB, Whoosh index "
+            f"{folder_mb(archive.index_dir):.0f} MB, FTS5 {folder_mb(archive.fts5):.0f} MB; "
+            f"built in {meta.get('database_s', '?')} s (database), "
+            f"{meta.get('whoosh_s', '?')} s (Whoosh), {meta.get('fts5_s', '?')} s (FTS5)"
+        )
+    if archive.postgres is not None:
+        print(
+            f"PostgreSQL: database {meta.get('postgres_database_mb', '?')} MB, of which search "
+            f"tables {meta.get('postgres_search_mb', '?')} MB; built in "
+            f"{meta.get('postgres_insert_s', '?')} s (COPY of links and snapshots), "
+            f"{meta.get('postgres_rebuild_s', '?')} s (rebuild_index)"
         )
     print(
         f"\nHTTP: wrk, {min(2, args.connections)} threads, {args.connections} connections, "
@@ -75,11 +71,14 @@ def report(
 
     print("\nin process, query -> ten hits with snippets:")
     for row in local:
-        print(
-            f"  {row.words}-word (median total {row.median_total:,.0f}, OR fallback "
-            f"{row.fallback_or}/{args.queries}, timed out {row.timed_out}; FTS5 finds nothing "
-            f"for {row.fts5_empty}):"
-        )
+        print(f"  {row.words}-word:")
+        if row.whoosh is not None:
+            print(
+                f"    (whoosh: median total {row.median_total:,.0f}, OR fallback "
+                f"{row.fallback_or}/{args.queries}, timed out {row.timed_out})"
+            )
+        if row.fts5 is not None:
+            print(f"    (FTS5 finds nothing for {row.fts5_empty}/{args.queries})")
         if row.postgres is not None:
             print(
                 f"    (postgres: median total {row.pg_median_total:,.0f}, OR fallback "
@@ -116,6 +115,8 @@ def report(
             f"{verdict(worst_p99 <= TARGET_P99_MS)}"
         )
     for row in local:
+        if row.fts5 is None:
+            continue
         fts = p50(row.fts5)
         for backend, samples in (("whoosh", row.whoosh), ("postgres", row.postgres)):
             if samples is not None:
