@@ -6,8 +6,9 @@ query's words; count the matches grouped by section, by domain and by set of tag
 (GROUPING SETS: the total and all three facets in one pass over the GIN index's matches);
 phase one of the ranking, the candidates (index/postgres/_rank.py, one or two statements);
 then the page: the candidates ranked on their whole text, and only the page's rows get
-ts_headline(). Statements are built once per shape (index/postgres/_clauses.py). PostgreSQL cannot stop part-way and say what it found so far, so the time
-limit is a statement_timeout: what was finished is returned with timed_out=True.
+ts_headline(). Statements are built once per shape (index/postgres/_clauses.py).
+PostgreSQL cannot stop part-way and say what it found so far, so the time limit is a
+statement_timeout: what was finished is returned with timed_out=True.
 """
 
 from __future__ import annotations
