@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from index import _syntax as syn
 from index._request import as_utc
 from index._types import SearchQuery
-from index.postgres._query import Compiled, target
+from index.postgres._query import Compiled, has_tag, target_of
 from index.postgres._tables import documents
 
 
@@ -53,8 +53,8 @@ class Condition:
 
 
 def condition(compiled: Compiled) -> Condition:
-    leaves = list(syn.leaves(compiled.tree))
-    if compiled.rank is not None and all(target(leaf) == "tsv" for leaf in leaves):
+    # All on the tsvector, compiled.rank is the tsquery text of compiled.where.
+    if compiled.rank is not None and target_of(compiled.tree) == "tsv":
         return Condition(TSV_MATCH, {"where_q": compiled.rank}, True)
     return Condition(compiled.where, {}, False)
 
@@ -111,8 +111,7 @@ def filter_clauses(shape: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]
         elif kind in ("section", "domain"):
             clauses.append(d[kind] == text_param(f"f_{kind}"))
         elif kind == "tag":
-            keys = sa.cast(sa.bindparam("f_tag", type_=ARRAY(sa.Text)), ARRAY(sa.Text))
-            clauses.append(d.tag_keys.op("@>", is_comparison=True)(keys))
+            clauses.append(has_tag(sa.bindparam("f_tag", type_=ARRAY(sa.Text))))
         elif kind == "from":
             clauses.append(d[date_field] >= sa.bindparam("f_from", type_=sa.DateTime(True)))
         elif kind == "to":

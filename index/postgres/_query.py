@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
@@ -45,6 +45,7 @@ _WEIGHT = {"title": "A", "text": "B"}
 _DEFAULT_WEIGHTS = ("A", "B", "C")
 _PREFIX_LEXEME = re.compile(r"'((?:[^']|'')+)':\*")
 _LEXEME = re.compile(r"'((?:[^']|'')+)'")
+_SINGLE_LEXEME = re.compile(r"^'((?:[^']|'')+)'(?::([A-D]+))?$")
 
 _NORMALISE = sa.text(
     "SELECT to_tsquery(CAST(t.config AS regconfig), t.query)::text "
@@ -157,7 +158,7 @@ def compile_tree(
     compiled = Compiled(pruned, normalised, _where(pruned, normalised), None, None)
     if not compiled.searchable:
         return compiled
-    if _target_of(pruned) == "tsv":
+    if target_of(pruned) == "tsv":
         compiled.rank = _tsquery(pruned, normalised)
     else:
         compiled.rank = _any_of(
@@ -225,7 +226,7 @@ def _after(prefix: str) -> str | None:
     return None
 
 
-def _target_of(node: syn.Node) -> Target | None:
+def target_of(node: syn.Node) -> Target | None:
     """The one target of every leaf under ``node``, or None when they differ."""
     targets = {target(leaf) for leaf in syn.leaves(node)}
     return targets.pop() if len(targets) == 1 else None
@@ -246,13 +247,13 @@ def _any_of(texts: Iterable[str]) -> str | None:
 
 
 def _where(node: syn.Node, normalised: dict[syn.Leaf, str]) -> sa.ColumnElement[bool]:
-    kind = _target_of(node)
+    kind = target_of(node)
     if kind == "tsv":
         return documents.c.tsv.op("@@")(tsquery(_tsquery(node, normalised)))
     if kind == "section":
         return SECTION_WORDS.op("@@")(tsquery(_tsquery(node, normalised)))
     if isinstance(node, syn.Term | syn.Phrase) and target(node) == "tag":
-        return has_tag(normalised[node])
+        return has_tag(sa.bindparam(None, [normalised[node]], type_=ARRAY(sa.Text)))
     if isinstance(node, syn.Term | syn.Phrase):  # domain:
         return documents.c.domain == sa.bindparam(None, normalised[node], type_=sa.Text)
     if isinstance(node, syn.Not):
@@ -261,10 +262,17 @@ def _where(node: syn.Node, normalised: dict[syn.Leaf, str]) -> sa.ColumnElement[
     return sa.and_(*parts) if isinstance(node, syn.And) else sa.or_(*parts)
 
 
-def has_tag(key: str) -> sa.ColumnElement[bool]:
-    """The documents with the tag whose key (index._syntax.tag_key) is ``key``."""
-    keys = sa.cast(sa.bindparam(None, [key], type_=ARRAY(sa.Text)), ARRAY(sa.Text))
-    return documents.c.tag_keys.op("@>", is_comparison=True)(keys)
+def has_tag(keys: sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
+    """The documents with every tag whose key (index._syntax.tag_key) is in ``keys``, a
+    text[] parameter: the query's `tag:` (a value) or the tag filter (a named parameter)."""
+    return documents.c.tag_keys.op("@>", is_comparison=True)(sa.cast(keys, ARRAY(sa.Text)))
+
+
+def single_lexeme(text: str) -> tuple[str, str] | None:
+    """(lexeme, weights) when a normalised tsquery text is one lexeme (`'gil'`, `'gil':A`,
+    in parentheses or not), else None (a phrase, a prefix, several words)."""
+    found = _SINGLE_LEXEME.match(text.strip("()"))
+    return (found.group(1).replace("''", "'"), found.group(2) or "") if found else None
 
 
 def tsquery(text: str) -> sa.ColumnElement[object]:
@@ -272,4 +280,13 @@ def tsquery(text: str) -> sa.ColumnElement[object]:
     return sa.cast(sa.bindparam(None, text, type_=sa.Text), TSQUERY)
 
 
-__all__ = ["Compiled", "check_prefixes", "compile_tree", "has_tag", "quote", "tsquery"]
+__all__ = [
+    "Compiled",
+    "check_prefixes",
+    "compile_tree",
+    "has_tag",
+    "quote",
+    "single_lexeme",
+    "target_of",
+    "tsquery",
+]

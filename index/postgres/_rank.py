@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ from index.postgres._clauses import (
     int_array_param,
     tsquery_param,
 )
-from index.postgres._query import Compiled, target
+from index.postgres._query import Compiled, single_lexeme, target, target_of
 from index.postgres._tables import documents
 
 # ts_rank_cd's weights for D, C (note), B (text) and A (title): title matches weigh three
@@ -78,7 +77,6 @@ _STATISTICS_SECONDS = 300.0
 _frequencies: weakref.WeakKeyDictionary[sa.Engine, tuple[float, dict[str, float], float]] = (
     weakref.WeakKeyDictionary()
 )
-_LEXEME = re.compile(r"^'((?:[^']|'')+)'(?::[A-D]+)?$")
 
 
 def _word_shares(conn: sa.Connection) -> tuple[dict[str, float], float] | None:
@@ -111,10 +109,10 @@ def _idf_from_statistics(conn: sa.Connection, words: list[str]) -> list[float] |
     shares, rest = found
     idf = []
     for word in words:
-        single = _LEXEME.match(word.strip("()"))
+        single = single_lexeme(word)
         if not single:
             return None
-        share = shares.get(single.group(1).replace("''", "'"), rest)
+        share = shares.get(single[0], rest)
         idf.append(1 + math.log(1 / max(share, 1e-6)))
     return idf
 
@@ -169,8 +167,8 @@ def candidates(
     """Phase one: the ids of the best ``limit`` (phase_one_size) of the ``total`` matches."""
     assert compiled.rank is not None
     params = {**cond.params, **filters.params, "rank_q": compiled.rank, "limit": limit}
-    words = words_scored_apart(compiled) if any_word else []
-    if len(words) >= 2:
+    words = words_scored_apart(compiled)
+    if any_word and len(words) >= 2:
         return _any_word_candidates(conn, cond, filters, params, words)
     # The best of the matches that have the query in their title, note or lead (rank_tsv's
     # own GIN index finds them without reading the rows of the others), then, if they are
@@ -189,7 +187,6 @@ def candidates(
     # Several words, every one required: phase two weighs each by its rarity, when the
     # planner's statistics say it (ts_rank_cd alone lets a common word in a title beat rare
     # words in a text).
-    words = words_scored_apart(compiled)
     idf = _idf_from_statistics(conn, words) if len(words) >= 2 else None
     if idf is not None:
         ranking.words, ranking.idf = words, idf
@@ -240,7 +237,7 @@ def _implied_by_lead(compiled: Compiled) -> bool:
     compiled.where: words and phrases only, all on tsv, none negated."""
     every = list(syn.leaves(compiled.tree))
     positive = list(syn.positive_leaves(compiled.tree))
-    return len(every) == len(positive) and all(target(leaf) == "tsv" for leaf in every)
+    return len(every) == len(positive) and target_of(compiled.tree) == "tsv"
 
 
 def _any_word_candidates(

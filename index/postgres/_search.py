@@ -115,9 +115,9 @@ def _run(
         return
     check_prefixes(conn, compiled)
     filters = search_filters(sq)
-    used = compiled
+    used, cond = compiled, condition(compiled)
     _budget(deadline)
-    found = _count(conn, condition(compiled), filters)
+    found = _count(conn, cond, filters)
     if found.total == 0:
         # Every word is required first; when that finds nothing, any word will do.
         any_tree = syn.parse(text, any_word=True)
@@ -125,12 +125,13 @@ def _run(
             alt = compile_tree(conn, any_tree, compiled.normalised)
             if alt is not None and alt.searchable:
                 _budget(deadline)
-                alt_found = _count(conn, condition(alt), filters)
+                alt_cond = condition(alt)
+                alt_found = _count(conn, alt_cond, filters)
                 if alt_found.total:
-                    found, used, page.fallback_or = alt_found, alt, True
+                    found, used, cond, page.fallback_or = alt_found, alt, alt_cond, True
     page.total, page.facets = found.total, found.facets
     _budget(deadline)
-    page.hits = _hits(conn, used, condition(used), filters, sq, found.total, page.fallback_or)
+    page.hits = _hits(conn, used, cond, filters, sq, found.total, page.fallback_or)
     if found.total < SUGGEST_BELOW and time.monotonic() < deadline:
 
         def count(corrected: str) -> int | None:

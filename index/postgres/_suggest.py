@@ -8,13 +8,12 @@ marks an occurrence). The suggestion is offered only if it finds more than the q
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import sqlalchemy as sa
 
 from index import _syntax as syn
-from index.postgres._query import quote
+from index.postgres._query import quote, single_lexeme
 from index.postgres._tables import MARK_END, MARK_START, TEXT_CONFIG
 
 MAX_WORDS_TO_FIX = 4
@@ -22,7 +21,6 @@ MAX_DISTANCE = 2
 # Only so much of a document is read to find how it writes a word.
 _SURFACE_CHARS = 100_000
 
-_SINGLE_LEXEME = re.compile(r"^'((?:[^']|'')+)'(?::B)?$")
 _KNOWN = sa.text("SELECT lexeme FROM search_lexemes WHERE lexeme = ANY(CAST(:words AS text[]))")
 _CANDIDATES = sa.text(
     "SELECT lexeme, ndoc FROM search_lexemes "
@@ -53,9 +51,9 @@ def suggest(
     for leaf in syn.leaves(tree):
         if not isinstance(leaf, syn.Term) or leaf.prefix or leaf.field not in (None, "text"):
             continue
-        single = _SINGLE_LEXEME.match(normalised.get(leaf, ""))
-        if single and leaf.start >= 0 and (leaf.start, leaf.end) not in words:
-            words[(leaf.start, leaf.end)] = single.group(1).replace("''", "'")
+        single = single_lexeme(normalised.get(leaf, ""))
+        if single and single[1] in ("", "B") and leaf.start >= 0:
+            words.setdefault((leaf.start, leaf.end), single[0])
     if not words:
         return None
     known = set(conn.execute(_KNOWN, {"words": list(set(words.values()))}).scalars())
