@@ -9,6 +9,7 @@ import http.client
 import json
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,19 @@ class InProcess:
     pg_timed_out: int = 0
 
 
+def _measured(
+    search: Callable[[str], SearchPage], queries: list[str]
+) -> tuple[list[float], float, int, int]:
+    """(timings in ms, median total, OR fallbacks, timeouts) of ``search`` over ``queries``."""
+    pages = [search(q) for q in queries]
+    return (
+        time_queries(search, queries),
+        statistics.median(p.total for p in pages),
+        sum(p.fallback_or for p in pages),
+        sum(p.timed_out for p in pages),
+    )
+
+
 def in_process(archive: Archive, queries: dict[int, list[str]]) -> list[InProcess]:
     backends = archive.backends
     # The service's own settings: SearchIndex with its default time limit.
@@ -66,21 +80,17 @@ def in_process(archive: Archive, queries: dict[int, list[str]]) -> list[InProces
         for words in WORDS:
             row = InProcess(words)
             if idx is not None:
-                pages = [whoosh(q) for q in queries[words]]
-                row.whoosh = time_queries(whoosh, queries[words])
-                row.median_total = statistics.median(p.total for p in pages)
-                row.fallback_or = sum(p.fallback_or for p in pages)
-                row.timed_out = sum(p.timed_out for p in pages)
+                row.whoosh, row.median_total, row.fallback_or, row.timed_out = _measured(
+                    whoosh, queries[words]
+                )
             if fts is not None and fts_counts is not None:
                 row.fts5 = time_queries(fts, queries[words])
                 row.fts5_counts = time_queries(fts_counts, queries[words])
                 row.fts5_empty = sum(not fts(q) for q in queries[words])
             if pg is not None:
-                pg_pages = [postgres(q) for q in queries[words]]
-                row.postgres = time_queries(postgres, queries[words])
-                row.pg_median_total = statistics.median(p.total for p in pg_pages)
-                row.pg_fallback_or = sum(p.fallback_or for p in pg_pages)
-                row.pg_timed_out = sum(p.timed_out for p in pg_pages)
+                row.postgres, row.pg_median_total, row.pg_fallback_or, row.pg_timed_out = _measured(
+                    postgres, queries[words]
+                )
             rows.append(row)
     finally:
         if idx is not None:
